@@ -1,0 +1,29 @@
+/** One jest run, two projects: fast unit tests against a loopback fake Hub, and integration
+ * tests against a real JupyterHub (started by test/hub). Packages are resolved to their sources,
+ * so tests never depend on a stale build. */
+const shared = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }],
+  },
+  moduleNameMapper: {
+    '^@hubauth/(core|express|koa|fastify)$': '<rootDir>/packages/$1/src/index.ts',
+  },
+};
+
+module.exports = {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/packages/*/test/**/*.test.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testTimeout: 180000,
+    },
+  ],
+};

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs pnpm, dependencies, the Hub's virtualenv and
+# Chromium as needed, then lints, type-checks, builds, checks the packed packages, and runs the unit
+# and integration tests.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ensure_pnpm
+ensure_deps
+step "Lint"
+"${PNPM[@]}" run lint
+step "Type-check"
+"${PNPM[@]}" run typecheck
+build_packages
+step "Package checks (publint, attw)"
+"${PNPM[@]}" run test:pack
+step "Unit tests"
+"${PNPM[@]}" run test:unit
