@@ -1,1 +1,21 @@
-export {};
+/**
+ * `@hubauth/core`: framework-free JupyterHub service authentication.
+ *
+ * - {@link HubAuth}: token authentication (Python's `HubAuth` + `HubAuthenticated`).
+ * - {@link HubOAuth}: browser login through the Hub's OAuth provider (Python's `HubOAuth`).
+ * - {@link checkScopes}: the Hub's scope semantics.
+ *
+ * @packageDocumentation
+ */
+export { HubAuth, isNavigation, isUnsafeMethod, SESSION_ID_COOKIE } from './hub-auth';
+export type { AccessPolicy, GuardDecision, Identity, IdentitySource } from './hub-auth';
+export { HubOAuth } from './hub-oauth';
+export { resolveHubAuthConfig, resolveHubOAuthConfig } from './config';
+export type { Environment, HubAuthConfig, HubAuthLogger, HubAuthOptions, HubOAuthConfig, HubOAuthOptions } from './config';
+export * from './errors';
+export { checkScopes, hasAccess, intersectScopes, parseScope, defaultAccessScopes, ScopeSyntaxError } from './scopes';
+export { extractToken, parseAuthorizationHeader, MAX_TOKEN_LENGTH } from './token';
+export type { FoundToken, TokenSource } from './token';
+export { safeNextUrl } from './oauth';
+export { XSRF_COOKIE } from './xsrf';
+export type { HubRequest, HubRequestHeaders, HubResponse, HubServer, HubUser } from './types';

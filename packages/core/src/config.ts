@@ -1,0 +1,470 @@
+/**
+ * Configuration: explicit options first, then the `JUPYTERHUB_*` environment the Hub gives a managed
+ * service. Everything is validated once, here; errors name the option, the variable and the fix.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from './errors';
+import { parseScope } from './scopes';
+import type { HubRequest, HubUser } from './types';
+
+/** Where diagnostics go. Defaults to `console`; messages never contain secrets. */
+export interface HubAuthLogger {
+  warn(message: string): void;
+  error(message: string): void;
+  info?(message: string): void;
+}
+
+/** Environment variables, e.g. `process.env`. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Options of {@link HubAuth}. Every option falls back to the environment variable named in its doc. */
+export interface HubAuthOptions {
+  /** The service's API token (`JUPYTERHUB_API_TOKEN`). Required for OAuth and {@link HubAuth.apiRequest}. */
+  apiToken?: string;
+  /** The Hub's internal API URL (`JUPYTERHUB_API_URL`, default `http://127.0.0.1:8081/hub/api`); `http+unix://` is supported. */
+  apiUrl?: string;
+  /** This service's URL prefix (`JUPYTERHUB_SERVICE_PREFIX`, default `/`). */
+  servicePrefix?: string;
+  /** The Hub's public base path (`JUPYTERHUB_BASE_URL`, default `/`); the Hub lives at `<base>hub/`. */
+  hubBaseUrl?: string;
+  /** Service name (`JUPYTERHUB_SERVICE_NAME`); gives the default access scope. */
+  serviceName?: string;
+  /** OAuth client id (`JUPYTERHUB_CLIENT_ID`), `service-<name>` for services. */
+  clientId?: string;
+  /** Public origin of the Hub when it is on another host (`JUPYTERHUB_HOST`), e.g. `https://hub.example.org`. */
+  hubHost?: string;
+  /** Public URL of this service (`JUPYTERHUB_PUBLIC_URL`), e.g. `https://hub.example.org/services/x/`. */
+  publicUrl?: string;
+  /** Public URL of the Hub (`JUPYTERHUB_PUBLIC_HUB_URL`), e.g. `https://hub.example.org/hub/`. */
+  publicHubUrl?: string;
+  /**
+   * Scopes that grant access, any one is enough (`JUPYTERHUB_OAUTH_ACCESS_SCOPES`, then
+   * `JUPYTERHUB_OAUTH_SCOPES`, then `access:services!service=<serviceName>`).
+   */
+  accessScopes?: readonly string[];
+  /**
+   * Accept any identity the Hub vouches for, with no scope check. Off by default: when no access
+   * scope can be determined, construction fails instead of silently allowing every Hub token.
+   */
+  allowAll?: boolean;
+  /** Accept `?token=` in URLs (`JUPYTERHUB_ALLOW_TOKEN_IN_URL`, default false). Websocket upgrades always may. */
+  allowTokenInUrl?: boolean;
+  /** Client certificate for an internal-TLS Hub (`JUPYTERHUB_SSL_KEYFILE`, `_CERTFILE`, `_CLIENT_CA`). */
+  tls?: { keyFile?: string; certFile?: string; caFile?: string };
+  /** Seconds a Hub answer is cached (default 300). 0 disables the cache. */
+  cacheMaxAge?: number;
+  /** Seconds a "no such token" answer is cached (default 30, never above `cacheMaxAge`). */
+  negativeCacheMaxAge?: number;
+  /** Most identities kept in the cache (default 10,000). */
+  cacheMaxEntries?: number;
+  /** Milliseconds before a Hub request is abandoned (default 10,000). */
+  requestTimeoutMs?: number;
+  /** Most Hub lookups in flight at once (default 16). */
+  maxConcurrentLookups?: number;
+  /** Most lookups waiting for a slot; beyond this, requests get 503 (default 1,000). */
+  maxPendingLookups?: number;
+  /** Users allowed in, in addition to the scope check (oauthenticator's `allowed_users`). */
+  allowedUsers?: readonly string[];
+  /** Users never allowed in (oauthenticator's `blocked_users`). */
+  blockedUsers?: readonly string[];
+  /** User names must match this pattern (oauthenticator's `username_pattern`). */
+  usernamePattern?: RegExp | string;
+  /**
+   * Runs on every identified request after the Hub's answer; may return an enriched model, or
+   * `null`/`false` to refuse the caller (403). Runs per request: keep it cheap or memoise.
+   */
+  postAuthHook?: (user: HubUser, context: { request: HubRequest }) => HubUser | null | false | Promise<HubUser | null | false>;
+  /** Where warnings go (default `console`). */
+  logger?: HubAuthLogger;
+  /** Environment to read instead of `process.env` (tests, multi-tenant set-ups). */
+  env?: Environment;
+}
+
+/** Options of {@link HubOAuth}: the token path plus browser login. */
+export interface HubOAuthOptions extends HubAuthOptions {
+  /** The registered redirect URI (`JUPYTERHUB_OAUTH_CALLBACK_URL`, default `<servicePrefix>oauth_callback`). */
+  oauthRedirectUri?: string;
+  /**
+   * Secret(s) for signing and encrypting cookies (`HUBAUTH_COOKIE_SECRET`, comma-separated). The first
+   * signs, all verify: put a new secret first to rotate. At least 32 characters each. Without one, a
+   * random per-process secret is used and a warning says that replicas need a shared one.
+   */
+  cookieSecret?: string | readonly string[];
+  /** Use the `__Host-` cookie prefix (`JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED`); forces path `/` and Secure. */
+  cookieHostPrefix?: boolean;
+  /** Seconds a login may take between the redirect and the callback (default 600). */
+  stateMaxAge?: number;
+  /** Where `<prefix>logout` sends the browser: the Hub's logout page (default) or this service's prefix. */
+  logoutRedirect?: 'hub' | 'service';
+  /** Accept the login cookie on websocket upgrades (`JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH`, default true). */
+  allowWebsocketCookieAuth?: boolean;
+}
+
+/** Validated token-path configuration. */
+export interface HubAuthConfig {
+  readonly apiToken: string;
+  readonly apiUrl: string;
+  readonly servicePrefix: string;
+  readonly hubPrefix: string;
+  readonly serviceName: string;
+  readonly clientId: string;
+  readonly hubHost: string;
+  readonly publicUrl: string;
+  readonly publicHubUrl: string;
+  /** Required scopes (any one); `null` when {@link HubAuthOptions.allowAll} is on. */
+  readonly accessScopes: readonly string[] | null;
+  readonly allowTokenInUrl: boolean;
+  readonly tls: { readonly key: Buffer; readonly cert: Buffer; readonly ca?: Buffer } | null;
+  readonly cacheMaxAge: number;
+  readonly negativeCacheMaxAge: number;
+  readonly cacheMaxEntries: number;
+  readonly requestTimeoutMs: number;
+  readonly maxConcurrentLookups: number;
+  readonly maxPendingLookups: number;
+  readonly allowedUsers: ReadonlySet<string> | null;
+  readonly blockedUsers: ReadonlySet<string>;
+  readonly usernamePattern: RegExp | null;
+  readonly postAuthHook: HubAuthOptions['postAuthHook'] | null;
+  readonly logger: HubAuthLogger;
+}
+
+/** Validated browser-login configuration. */
+export interface HubOAuthConfig extends HubAuthConfig {
+  readonly oauthRedirectUri: string;
+  readonly authorizeUrl: string;
+  readonly tokenUrl: string;
+  readonly hubLogoutUrl: string;
+  readonly cookieSecrets: readonly string[];
+  readonly cookieSecretIsRandom: boolean;
+  readonly cookieName: string;
+  readonly cookiePath: string;
+  readonly cookieHostPrefix: boolean;
+  /** `true`/`false` when the public URL says; `null` to follow the request's protocol. */
+  readonly cookieSecure: boolean | null;
+  readonly stateMaxAge: number;
+  readonly logoutRedirect: 'hub' | 'service';
+  readonly allowWebsocketCookieAuth: boolean;
+}
+
+type Source = { option: string; env?: string };
+
+function where(src: Source): string {
+  return src.env ? `option "${src.option}" (env ${src.env})` : `option "${src.option}"`;
+}
+
+function fail(src: Source, message: string): never {
+  throw new ConfigError(src.option, `${message} [${where(src)}]`);
+}
+
+function str(value: string | undefined, env: Environment, src: Source): string | undefined {
+  if (value !== undefined) {
+    if (typeof value !== 'string') fail(src, 'must be a string');
+    return value;
+  }
+  const fromEnv = src.env ? env[src.env] : undefined;
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+}
+
+/** Booleans as the Hub writes them, checked strictly: 1/0, true/false, yes/no, on/off. */
+function bool(value: boolean | undefined, env: Environment, src: Source, fallback: boolean): boolean {
+  if (value !== undefined) {
+    if (typeof value !== 'boolean') fail(src, 'must be true or false');
+    return value;
+  }
+  const raw = src.env ? env[src.env]?.trim().toLowerCase() : undefined;
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  return fail(src, `"${raw}" is not a boolean; use 1 or 0`);
+}
+
+function num(value: number | undefined, src: Source, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(src, `must be a number from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function int(value: number | undefined, src: Source, fallback: number, min: number, max: number): number {
+  const n = num(value, src, fallback, min, max);
+  if (!Number.isInteger(n)) fail(src, `must be a whole number, got ${n}`);
+  return n;
+}
+
+/** `/a/b` → `/a/b/`; `''` → `/`. */
+function slashed(path: string): string {
+  let p = path.startsWith('/') ? path : `/${path}`;
+  if (!p.endsWith('/')) p += '/';
+  return p;
+}
+
+function validUrl(value: string, src: Source, protocols: readonly string[]): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail(src, `"${value}" is not an absolute URL`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    fail(src, `"${value}" must use ${protocols.map((p) => p.replace(/:$/, '')).join(' or ')}`);
+  }
+  if (url.username || url.password) fail(src, 'must not contain credentials');
+  return url;
+}
+
+function readScopes(env: Environment, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    fail({ option: 'accessScopes', env: name }, 'must be a JSON list of scope strings, e.g. ["access:services"]');
+  }
+  if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === 'string')) {
+    fail({ option: 'accessScopes', env: name }, 'must be a JSON list of scope strings');
+  }
+  return parsed as string[];
+}
+
+function checkScopeList(scopes: readonly string[], src: Source): string[] {
+  if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) fail(src, 'must be a list of strings');
+  for (const scope of scopes) {
+    try {
+      parseScope(scope);
+    } catch (err) {
+      fail(src, (err as Error).message);
+    }
+  }
+  return [...scopes];
+}
+
+function readFile(path: string, src: Source): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    return fail(src, `cannot read "${path}": ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+const consoleLogger: HubAuthLogger = {
+  warn: (m) => console.warn(`[hubauth] ${m}`),
+  error: (m) => console.error(`[hubauth] ${m}`),
+  info: (m) => console.info(`[hubauth] ${m}`),
+};
+
+/** Resolves and validates the token-path configuration. Throws {@link ConfigError}. */
+export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfig {
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigError('options', 'must be an object');
+  }
+  const env: Environment = options.env ?? process.env;
+
+  const hubBase = slashed(str(options.hubBaseUrl, env, { option: 'hubBaseUrl', env: 'JUPYTERHUB_BASE_URL' }) ?? '/');
+  const hubPrefix = `${hubBase}hub/`;
+
+  const apiUrlSrc = { option: 'apiUrl', env: 'JUPYTERHUB_API_URL' };
+  const apiUrlRaw = str(options.apiUrl, env, apiUrlSrc) ?? `http://127.0.0.1:8081${hubPrefix}api`;
+  validUrl(apiUrlRaw, apiUrlSrc, ['http:', 'https:', 'http+unix:']);
+  const apiUrl = apiUrlRaw.replace(/\/+$/, '');
+
+  const apiToken = str(options.apiToken, env, { option: 'apiToken', env: 'JUPYTERHUB_API_TOKEN' }) ?? '';
+  const servicePrefix = slashed(
+    str(options.servicePrefix, env, { option: 'servicePrefix', env: 'JUPYTERHUB_SERVICE_PREFIX' }) ?? '/',
+  );
+  if (/[\s\\?#]/.test(servicePrefix) || servicePrefix.startsWith('//')) {
+    fail({ option: 'servicePrefix', env: 'JUPYTERHUB_SERVICE_PREFIX' }, `"${servicePrefix}" is not a URL path`);
+  }
+  const serviceName = str(options.serviceName, env, { option: 'serviceName', env: 'JUPYTERHUB_SERVICE_NAME' }) ?? '';
+  const clientId = str(options.clientId, env, { option: 'clientId', env: 'JUPYTERHUB_CLIENT_ID' }) ?? '';
+
+  const hostSrc = { option: 'hubHost', env: 'JUPYTERHUB_HOST' };
+  const hubHost = (str(options.hubHost, env, hostSrc) ?? '').replace(/\/+$/, '');
+  if (hubHost) validUrl(hubHost, hostSrc, ['http:', 'https:']);
+  const publicSrc = { option: 'publicUrl', env: 'JUPYTERHUB_PUBLIC_URL' };
+  const publicUrl = str(options.publicUrl, env, publicSrc) ?? '';
+  if (publicUrl) validUrl(publicUrl, publicSrc, ['http:', 'https:']);
+  const publicHubSrc = { option: 'publicHubUrl', env: 'JUPYTERHUB_PUBLIC_HUB_URL' };
+  const publicHubUrl = str(options.publicHubUrl, env, publicHubSrc) ?? '';
+  if (publicHubUrl) validUrl(publicHubUrl, publicHubSrc, ['http:', 'https:']);
+
+  const scopeSrc = { option: 'accessScopes', env: 'JUPYTERHUB_OAUTH_ACCESS_SCOPES' };
+  let accessScopes: string[] | undefined =
+    options.accessScopes !== undefined
+      ? checkScopeList(options.accessScopes, { option: 'accessScopes' })
+      : (readScopes(env, 'JUPYTERHUB_OAUTH_ACCESS_SCOPES') ?? readScopes(env, 'JUPYTERHUB_OAUTH_SCOPES'));
+  if (accessScopes) accessScopes = checkScopeList(accessScopes, scopeSrc);
+  if ((!accessScopes || accessScopes.length === 0) && serviceName) {
+    accessScopes = [`access:services!service=${serviceName}`];
+  }
+  const allowAll = options.allowAll ?? false;
+  if (typeof allowAll !== 'boolean') fail({ option: 'allowAll' }, 'must be true or false');
+  if (!allowAll && (!accessScopes || accessScopes.length === 0)) {
+    fail(
+      scopeSrc,
+      'no access scope is configured, so any valid Hub token would be accepted. Run the service under ' +
+        'JupyterHub (which sets JUPYTERHUB_OAUTH_ACCESS_SCOPES), set accessScopes / JUPYTERHUB_SERVICE_NAME, ' +
+        'or pass allowAll: true to accept every identity the Hub vouches for',
+    );
+  }
+
+  const tlsOpt = options.tls ?? {};
+  const keyFile = str(tlsOpt.keyFile, env, { option: 'tls.keyFile', env: 'JUPYTERHUB_SSL_KEYFILE' });
+  const certFile = str(tlsOpt.certFile, env, { option: 'tls.certFile', env: 'JUPYTERHUB_SSL_CERTFILE' });
+  const caFile = str(tlsOpt.caFile, env, { option: 'tls.caFile', env: 'JUPYTERHUB_SSL_CLIENT_CA' });
+  if (Boolean(keyFile) !== Boolean(certFile)) {
+    fail(
+      { option: keyFile ? 'tls.certFile' : 'tls.keyFile', env: keyFile ? 'JUPYTERHUB_SSL_CERTFILE' : 'JUPYTERHUB_SSL_KEYFILE' },
+      'internal TLS needs both a key file and a certificate file',
+    );
+  }
+  const tls =
+    keyFile && certFile
+      ? {
+          key: readFile(keyFile, { option: 'tls.keyFile', env: 'JUPYTERHUB_SSL_KEYFILE' }),
+          cert: readFile(certFile, { option: 'tls.certFile', env: 'JUPYTERHUB_SSL_CERTFILE' }),
+          ...(caFile ? { ca: readFile(caFile, { option: 'tls.caFile', env: 'JUPYTERHUB_SSL_CLIENT_CA' }) } : {}),
+        }
+      : null;
+
+  const cacheMaxAge = num(options.cacheMaxAge, { option: 'cacheMaxAge' }, 300, 0, 86_400 * 30);
+  const negativeCacheMaxAge = Math.min(
+    num(options.negativeCacheMaxAge, { option: 'negativeCacheMaxAge' }, 30, 0, 86_400),
+    cacheMaxAge,
+  );
+
+  let usernamePattern: RegExp | null = null;
+  if (options.usernamePattern !== undefined) {
+    const p = options.usernamePattern;
+    if (p instanceof RegExp) usernamePattern = p;
+    else if (typeof p === 'string') {
+      try {
+        usernamePattern = new RegExp(`^(?:${p})$`);
+      } catch (err) {
+        fail({ option: 'usernamePattern' }, `is not a valid regular expression: ${(err as Error).message}`);
+      }
+    } else fail({ option: 'usernamePattern' }, 'must be a RegExp or a string');
+  }
+  const names = (list: readonly string[] | undefined, option: string): Set<string> | null => {
+    if (list === undefined) return null;
+    if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) fail({ option }, 'must be a list of names');
+    return new Set(list);
+  };
+  if (options.postAuthHook !== undefined && typeof options.postAuthHook !== 'function') {
+    fail({ option: 'postAuthHook' }, 'must be a function');
+  }
+
+  return Object.freeze({
+    apiToken,
+    apiUrl,
+    servicePrefix,
+    hubPrefix,
+    serviceName,
+    clientId,
+    hubHost,
+    publicUrl,
+    publicHubUrl,
+    accessScopes: allowAll ? null : Object.freeze(accessScopes ?? []),
+    allowTokenInUrl: bool(options.allowTokenInUrl, env, { option: 'allowTokenInUrl', env: 'JUPYTERHUB_ALLOW_TOKEN_IN_URL' }, false),
+    tls,
+    cacheMaxAge,
+    negativeCacheMaxAge,
+    cacheMaxEntries: int(options.cacheMaxEntries, { option: 'cacheMaxEntries' }, 10_000, 1, 10_000_000),
+    requestTimeoutMs: int(options.requestTimeoutMs, { option: 'requestTimeoutMs' }, 10_000, 1, 600_000),
+    maxConcurrentLookups: int(options.maxConcurrentLookups, { option: 'maxConcurrentLookups' }, 16, 1, 10_000),
+    maxPendingLookups: int(options.maxPendingLookups, { option: 'maxPendingLookups' }, 1_000, 0, 1_000_000),
+    allowedUsers: names(options.allowedUsers, 'allowedUsers'),
+    blockedUsers: names(options.blockedUsers, 'blockedUsers') ?? new Set<string>(),
+    usernamePattern,
+    postAuthHook: options.postAuthHook ?? null,
+    logger: options.logger ?? consoleLogger,
+  });
+}
+
+/** Resolves and validates the browser-login configuration. Throws {@link ConfigError}. */
+export function resolveHubOAuthConfig(options: HubOAuthOptions = {}): HubOAuthConfig {
+  const base = resolveHubAuthConfig(options);
+  const env: Environment = options.env ?? process.env;
+
+  if (!base.clientId) {
+    fail(
+      { option: 'clientId', env: 'JUPYTERHUB_CLIENT_ID' },
+      'browser login needs the OAuth client id the Hub registered for this service (service-<name>); ' +
+        'set it, or use token-only authentication (oauth: false)',
+    );
+  }
+  if (!base.apiToken) {
+    fail(
+      { option: 'apiToken', env: 'JUPYTERHUB_API_TOKEN' },
+      "browser login needs the service's API token (it is the OAuth client secret)",
+    );
+  }
+  const redirectSrc = { option: 'oauthRedirectUri', env: 'JUPYTERHUB_OAUTH_CALLBACK_URL' };
+  const oauthRedirectUri = str(options.oauthRedirectUri, env, redirectSrc) ?? `${base.servicePrefix}oauth_callback`;
+  if (!oauthRedirectUri.startsWith('/') || oauthRedirectUri.startsWith('//')) {
+    validUrl(oauthRedirectUri, redirectSrc, ['http:', 'https:']);
+  }
+
+  // Browsers go to the public Hub; the code exchange goes server-to-server through the API URL.
+  const publicHub = base.publicHubUrl
+    ? base.publicHubUrl.replace(/\/?$/, '/')
+    : `${base.hubHost}${base.hubPrefix}`;
+
+  const secretSrc = { option: 'cookieSecret', env: 'HUBAUTH_COOKIE_SECRET' };
+  let secrets: string[];
+  if (options.cookieSecret !== undefined) {
+    secrets = typeof options.cookieSecret === 'string' ? [options.cookieSecret] : [...options.cookieSecret];
+  } else {
+    secrets = (env.HUBAUTH_COOKIE_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  }
+  if (!secrets.every((s) => typeof s === 'string')) fail(secretSrc, 'must be a string or a list of strings');
+  const weak = secrets.findIndex((s) => s.length < 32);
+  if (weak >= 0) {
+    fail(secretSrc, `secret #${weak + 1} is shorter than 32 characters; generate one with \`openssl rand -hex 32\``);
+  }
+  const cookieSecretIsRandom = secrets.length === 0;
+  if (cookieSecretIsRandom) {
+    secrets = [randomBytes(32).toString('hex')];
+    base.logger.warn(
+      'WARNING: no cookie secret configured (cookieSecret / HUBAUTH_COOKIE_SECRET); using a random one for this ' +
+        'process. Logins will not survive a restart, and replicas of this service MUST share one secret ' +
+        '(`openssl rand -hex 32`).',
+    );
+  }
+
+  const cookieHostPrefix = bool(
+    options.cookieHostPrefix,
+    env,
+    { option: 'cookieHostPrefix', env: 'JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED' },
+    false,
+  );
+  const cookieSecure = cookieHostPrefix ? true : base.publicUrl ? base.publicUrl.startsWith('https:') : null;
+  const logoutRedirect = options.logoutRedirect ?? 'hub';
+  if (logoutRedirect !== 'hub' && logoutRedirect !== 'service') {
+    fail({ option: 'logoutRedirect' }, 'must be "hub" or "service"');
+  }
+
+  return Object.freeze({
+    ...base,
+    oauthRedirectUri,
+    authorizeUrl: `${publicHub}api/oauth2/authorize`,
+    tokenUrl: `${base.apiUrl}/oauth2/token`,
+    hubLogoutUrl: `${publicHub}logout`,
+    cookieSecrets: Object.freeze(secrets),
+    cookieSecretIsRandom,
+    cookieName: cookieHostPrefix ? `__Host-${base.clientId}` : base.clientId,
+    cookiePath: cookieHostPrefix ? '/' : base.servicePrefix,
+    cookieHostPrefix,
+    cookieSecure,
+    stateMaxAge: int(options.stateMaxAge, { option: 'stateMaxAge' }, 600, 10, 86_400),
+    logoutRedirect,
+    allowWebsocketCookieAuth: bool(
+      options.allowWebsocketCookieAuth,
+      env,
+      { option: 'allowWebsocketCookieAuth', env: 'JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH' },
+      true,
+    ),
+  });
+}

@@ -1,0 +1,193 @@
+/**
+ * The HTTP client for the Hub's REST API: keep-alive, internal TLS, `http+unix://` URLs, an explicit
+ * timeout, a bounded reply size, and a limit on requests in flight so a flood of lookups cannot
+ * hammer the Hub.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { HubUnavailableError } from './errors';
+
+/** Settings of {@link HubClient}. */
+export interface HubClientOptions {
+  /** API base URL without a trailing slash (`http`, `https` or `http+unix`). */
+  apiUrl: string;
+  /** Client certificate and CA for internal TLS. */
+  tls?: { key: Buffer; cert: Buffer; ca?: Buffer } | null;
+  /** Milliseconds before a request is abandoned. */
+  timeoutMs: number;
+  /** Most requests in flight. */
+  maxConcurrent: number;
+  /** Most requests waiting for a slot; beyond this, calls fail fast with 503. */
+  maxPending: number;
+}
+
+/** A Hub reply. */
+export interface HubReply {
+  status: number;
+  contentType: string;
+  text: string;
+}
+
+/** Largest reply read from the Hub. */
+export const MAX_REPLY_BYTES = 1024 * 1024;
+
+/** A FIFO semaphore. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(
+    private readonly max: number,
+    private readonly maxWaiting: number,
+  ) {}
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) {
+      if (this.waiting.length >= this.maxWaiting) {
+        throw new HubUnavailableError('Too many Hub lookups are pending; try again shortly', {
+          status: 503,
+          retryAfter: 1,
+        });
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.active++;
+    }
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+/** Minimal, dependency-free client of the Hub API. */
+export class HubClient {
+  private readonly base: URL;
+  private readonly basePath: string;
+  private readonly socketPath: string | undefined;
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
+  private readonly limiter: Limiter;
+  private readonly timeoutMs: number;
+
+  constructor(options: HubClientOptions) {
+    const unix = options.apiUrl.startsWith('http+unix:');
+    this.base = new URL(unix ? options.apiUrl.replace(/^http\+unix:/, 'http:') : options.apiUrl);
+    this.basePath = this.base.pathname.replace(/\/+$/, '');
+    this.socketPath = unix ? decodeURIComponent(this.base.hostname) : undefined;
+    const secure = this.base.protocol === 'https:';
+    this.transport = secure ? https : http;
+    const agentOptions = { keepAlive: true, maxSockets: options.maxConcurrent, scheduling: 'lifo' as const };
+    this.agent = secure
+      ? new https.Agent({
+          ...agentOptions,
+          ...(options.tls ? { key: options.tls.key, cert: options.tls.cert, ...(options.tls.ca ? { ca: options.tls.ca } : {}) } : {}),
+        })
+      : new http.Agent(agentOptions);
+    this.limiter = new Limiter(options.maxConcurrent, options.maxPending);
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  /** Requests currently in flight. */
+  get inFlight(): number {
+    return this.limiter.inFlight;
+  }
+
+  /** Where the API lives, for messages (no credentials). */
+  get describe(): string {
+    return this.socketPath ? `unix socket ${this.socketPath}` : this.base.origin + this.basePath;
+  }
+
+  /**
+   * Sends one request to `<apiUrl><path>`. Resolves with any HTTP status; rejects with
+   * {@link HubUnavailableError} when the Hub cannot be reached, times out, or sends an unreadable reply.
+   */
+  request(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: string } = {},
+  ): Promise<HubReply> {
+    return this.limiter.run(() => this.send(method, path, options));
+  }
+
+  private send(method: string, path: string, options: { headers?: Record<string, string>; body?: string }): Promise<HubReply> {
+    return new Promise<HubReply>((resolve, reject) => {
+      const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+      if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
+      let settled = false;
+      const finish = (err: Error | null, reply?: HubReply) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(reply as HubReply);
+      };
+      const req = this.transport.request({
+        method,
+        agent: this.agent,
+        ...(this.socketPath
+          ? { socketPath: this.socketPath }
+          : { hostname: this.base.hostname.replace(/^\[|\]$/g, ''), port: this.base.port || undefined }),
+        path: this.basePath + path,
+        headers,
+      });
+      const timer = setTimeout(() => {
+        req.destroy();
+        finish(
+          new HubUnavailableError(`The Hub did not answer within ${this.timeoutMs} ms (${this.describe})`, {
+            status: 503,
+          }),
+        );
+      }, this.timeoutMs);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        finish(
+          new HubUnavailableError(`Cannot reach the Hub API at ${this.describe} (${err.code ?? err.message})`, {
+            status: 503,
+            cause: err,
+          }),
+        );
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_REPLY_BYTES) {
+            res.destroy();
+            req.destroy();
+            finish(new HubUnavailableError(`The Hub's reply exceeded ${MAX_REPLY_BYTES} bytes`, { status: 502 }));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('error', (err) =>
+          finish(new HubUnavailableError('The Hub closed the connection mid-reply', { status: 502, cause: err })),
+        );
+        res.on('aborted', () => finish(new HubUnavailableError('The Hub closed the connection mid-reply', { status: 502 })));
+        res.on('end', () => {
+          if (!res.complete) {
+            finish(new HubUnavailableError('The Hub closed the connection mid-reply', { status: 502 }));
+            return;
+          }
+          finish(null, {
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      });
+      req.end(options.body);
+    });
+  }
+
+  /** Closes idle keep-alive sockets. */
+  close(): void {
+    this.agent.destroy();
+  }
+}

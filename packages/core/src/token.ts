@@ -1,0 +1,89 @@
+/**
+ * Token extraction: the `Authorization` header (`token` or `bearer`), then `?token=` where allowed.
+ * Malformed credentials are rejected here, before any Hub call.
+ */
+import { InvalidRequestError } from './errors';
+import type { HubRequest, HubRequestHeaders } from './types';
+
+/** Where a token was found. */
+export type TokenSource = 'header' | 'url';
+
+/** A token found on a request. */
+export interface FoundToken {
+  token: string;
+  source: TokenSource;
+}
+
+/** Longest token accepted; Hub tokens are far shorter, anything longer is an attack or a mistake. */
+export const MAX_TOKEN_LENGTH = 4096;
+
+// Visible ASCII only: no spaces, no controls, nothing a header or a log line could be bent with.
+const TOKEN_CHARS = /^[\x21-\x7e]+$/;
+const SCHEME = /^(token|bearer)(?:[ \t]+|$)/i;
+
+/** Returns the first value of a header, or the list when a client sent it several times. */
+export function headerValue(headers: HubRequestHeaders, name: string): string | undefined {
+  const value = headers[name];
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.length === 1 ? value[0] : value.join(', ');
+}
+
+function checkToken(token: string, where: string): string {
+  if (token.length > MAX_TOKEN_LENGTH) {
+    throw new InvalidRequestError(`The ${where} token is longer than ${MAX_TOKEN_LENGTH} characters`);
+  }
+  if (!TOKEN_CHARS.test(token)) {
+    throw new InvalidRequestError(`The ${where} token contains characters a token cannot have`);
+  }
+  return token;
+}
+
+/**
+ * Parses an `Authorization` header. Returns the token for the `token` and `bearer` schemes
+ * (case-insensitive), `null` when there is no header or another scheme is used, and throws
+ * {@link InvalidRequestError} when the scheme is ours but the value is not exactly one token.
+ */
+export function parseAuthorizationHeader(value: string | readonly string[] | undefined): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string') {
+    if (value.length > 1) throw new InvalidRequestError('Several Authorization headers were sent');
+    value = value[0] ?? '';
+  }
+  const match = SCHEME.exec(value);
+  if (!match) return null;
+  const rest = value.slice(match[0].length).replace(/[ \t]+$/, '');
+  if (rest === '') throw new InvalidRequestError(`The Authorization header has no token after "${match[1]}"`);
+  if (/[ \t]/.test(rest)) throw new InvalidRequestError('The Authorization header must carry exactly one token');
+  return checkToken(rest, 'Authorization');
+}
+
+/** Reads one query parameter from a request target without throwing on malformed encodings. */
+export function queryParam(url: string, name: string): string | null {
+  const q = url.indexOf('?');
+  if (q < 0) return null;
+  const hash = url.indexOf('#', q);
+  const search = url.slice(q + 1, hash < 0 ? undefined : hash);
+  // URLSearchParams decodes leniently: a broken %-escape stays as written instead of throwing.
+  return new URLSearchParams(search).get(name);
+}
+
+/** Whether the request is a websocket upgrade (the Hub accepts `?token=` for those). */
+export function isWebsocket(request: HubRequest): boolean {
+  return headerValue(request.headers, 'sec-fetch-mode') === 'websocket' ||
+    headerValue(request.headers, 'upgrade')?.toLowerCase() === 'websocket';
+}
+
+/**
+ * Finds the request's token: the `Authorization` header first, then `?token=` when
+ * `allowTokenInUrl` is on or the request is a websocket upgrade.
+ * Throws {@link InvalidRequestError} for malformed credentials.
+ */
+export function extractToken(request: HubRequest, allowTokenInUrl: boolean): FoundToken | null {
+  const header = parseAuthorizationHeader(request.headers.authorization);
+  if (header !== null) return { token: header, source: 'header' };
+  if (allowTokenInUrl || isWebsocket(request)) {
+    const fromUrl = queryParam(request.url, 'token');
+    if (fromUrl) return { token: checkToken(fromUrl, 'URL'), source: 'url' };
+  }
+  return null;
+}

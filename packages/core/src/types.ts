@@ -1,0 +1,77 @@
+/**
+ * Framework-neutral shapes. Adapters translate their framework's request into a {@link HubRequest}
+ * and write a {@link HubResponse} back; every decision in between is made by core.
+ */
+
+/** Request headers as Node delivers them (lower-case names). */
+export type HubRequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** The parts of an incoming request that authentication needs. */
+export interface HubRequest {
+  /** HTTP method, e.g. `GET`. */
+  method: string;
+  /** The request target as received: path plus query, e.g. `/services/whoami/page?x=1`. */
+  url: string;
+  /** Request headers (lower-case names, as in Node's `IncomingMessage.headers`). */
+  headers: HubRequestHeaders;
+  /**
+   * Whether the browser reached us over https, as the framework resolved it (it knows whether to
+   * trust `X-Forwarded-Proto`). Used only for the `Secure` cookie attribute when no public URL is configured.
+   */
+  secure?: boolean;
+  /** Client address as the framework resolved it (used for the anonymous xsrf id). */
+  ip?: string;
+  /** The parsed request body, when the framework already parsed one (an `_xsrf` form field is read from it). */
+  body?: unknown;
+}
+
+/** A response core asks the adapter to send (redirects, callback results, rendered errors). */
+export interface HubResponse {
+  /** HTTP status. */
+  status: number;
+  /** Headers with lower-case names; `set-cookie` is always an array. */
+  headers: Record<string, string | string[]>;
+  /** Body, if any. */
+  body?: string;
+}
+
+/** A JupyterHub server model, as found in a user model's `servers`. */
+export interface HubServer {
+  name: string;
+  ready?: boolean;
+  pending?: string | null;
+  url?: string;
+  full_url?: string | null;
+  [field: string]: unknown;
+}
+
+/**
+ * The identity the Hub returns from `GET /hub/api/user`: a user or a service.
+ * Fields depend on the token's scopes; unknown fields are kept. Returned models are frozen.
+ * Augment this interface to type extra fields your Hub sends.
+ */
+export interface HubUser {
+  /** `user` or `service`. */
+  kind: 'user' | 'service';
+  /** User or service name. */
+  name: string;
+  /** Whether the Hub considers this identity an admin. */
+  admin: boolean;
+  /** Group names (users only; empty for services). */
+  groups: readonly string[];
+  /** The token's fully expanded scopes. */
+  scopes: readonly string[];
+  /** Hub login session of an OAuth token; `null` for API tokens. */
+  session_id?: string | null;
+  /** Id of the token (JupyterHub 5+). */
+  token_id?: string;
+  /** Authenticator-provided display information (JupyterHub 6+). */
+  user_info?: Readonly<Record<string, unknown>> | null;
+  roles?: readonly string[];
+  server?: string | null;
+  pending?: string | null;
+  created?: string;
+  last_activity?: string | null;
+  servers?: Readonly<Record<string, HubServer>>;
+  [field: string]: unknown;
+}
