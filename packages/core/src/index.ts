@@ -19,3 +19,5 @@ export type { FoundToken, TokenSource } from './token';
 export { safeNextUrl } from './oauth';
 export { XSRF_COOKIE } from './xsrf';
 export type { HubRequest, HubRequestHeaders, HubResponse, HubServer, HubUser } from './types';
+export { HubAuthFlow, createHubAuth } from './adapter';
+export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './adapter';

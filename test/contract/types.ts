@@ -1,0 +1,32 @@
+/**
+ * The contract every adapter's test app satisfies, so that one table of scenarios
+ * (test/contract/scenarios.ts) runs unchanged against Express, Koa and Fastify.
+ */
+import type { Server } from 'node:http';
+import type { HubAuthMiddlewareOptions } from '@hubauth/core';
+
+/** Routes every contract app serves, all under the service prefix `PREFIX`. */
+export const PREFIX = '/services/whoami/';
+
+/**
+ * The app an adapter builds for the contract suite:
+ * - `app.use(hubAuth(options))` globally;
+ * - `GET  PREFIX`              guarded `hubAuthenticated()`             → 200 JSON of the user
+ * - `GET  PREFIX + 'api/me'`   guarded `hubAuthenticated()`             → 200 JSON of the user
+ * - `POST PREFIX + 'api/me'`   guarded `hubAuthenticated()`             → 200 JSON `{ ok: true, name }`
+ * - `DELETE PREFIX + 'api/me'` guarded `hubAuthenticated()`             → 200 JSON `{ ok: true, name }`
+ * - `GET  PREFIX + 'admins'`   guarded `{ hubUsers: ['admin'] }`        → 200 JSON of the user
+ * - `GET  PREFIX + 'staff'`    guarded `{ hubGroups: ['staff'] }`       → 200 JSON of the user
+ * - `GET  PREFIX + 'custom'`   guarded `{ scopes: ['custom:reports'] }` → 200 JSON of the user
+ * - `GET  PREFIX + 'users-only'` guarded `{ allowServices: false }`     → 200 JSON of the user
+ * - `GET  PREFIX + 'api-only'` guarded `{ onUnauthenticated: 'reject' }` → 200 JSON of the user
+ * - `GET  PREFIX + 'open'`     not guarded → 200 JSON `{ user: <hubUser or null>, xsrf: <xsrf token or null> }`
+ * JSON of the user = the `HubUser` as set on the request by the adapter.
+ */
+export interface ContractApp {
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Builds a listening app (on 127.0.0.1, any port) with the adapter under test. */
+export type ContractAppFactory = (options: HubAuthMiddlewareOptions) => Promise<ContractApp>;
