@@ -160,7 +160,7 @@ export function runContract(name: string, factory: ContractAppFactory): void {
       const target = await app();
       const jar = new Jar();
       const starts: string[] = [];
-      for (const path of [`${PREFIX}first`, `${PREFIX}second`]) {
+      for (const path of [`${PREFIX}?tab=first`, `${PREFIX}api/me?tab=second`]) {
         const res = await request(target.server).get(path).set(clientHeaders('navigate')).set('cookie', jar.header()).redirects(0);
         jar.update(setCookies(res));
         starts.push(String(res.headers.location));
@@ -175,8 +175,8 @@ export function runContract(name: string, factory: ContractAppFactory): void {
         return { status: res.status, location: String(res.headers.location) };
       };
       // The second finishes first; the first is then short-circuited (already logged in) to its own page.
-      expect(await finish(starts[1] as string)).toEqual({ status: 302, location: `${PREFIX}second` });
-      expect(await finish(starts[0] as string)).toEqual({ status: 302, location: `${PREFIX}first` });
+      expect(await finish(starts[1] as string)).toEqual({ status: 302, location: `${PREFIX}api/me?tab=second` });
+      expect(await finish(starts[0] as string)).toEqual({ status: 302, location: `${PREFIX}?tab=first` });
       expect([...jar.cookies.keys()].filter((n) => n.includes('oauth-state'))).toHaveLength(0);
     });
 
