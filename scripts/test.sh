@@ -12,5 +12,9 @@ step "Type-check"
 build_packages
 step "Package checks (publint, attw)"
 "${PNPM[@]}" run test:pack
-step "Unit tests"
-"${PNPM[@]}" run test:unit
+mkdir -p .tmp
+status=0
+step "Unit tests (fake Hub, all adapters on every supported framework major)"
+"${PNPM[@]}" exec jest --selectProjects unit --json --outputFile=.tmp/jest-unit.json || status=1
+node scripts/summary.mjs .tmp/jest-unit.json || status=1
+exit $status
