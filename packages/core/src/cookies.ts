@@ -51,6 +51,7 @@ export interface CookieAttributes {
 
 const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const VALUE = /^[!#$%&'()*+\-./0-9:<=>?@A-Z[\]^_`a-z{|}~]*$/;
+const SEALED = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** Serialises a `Set-Cookie` value. Names and values are restricted to safe characters. */
 export function serializeCookie(name: string, value: string, attrs: CookieAttributes): string {
@@ -110,7 +111,9 @@ export class CookieSealer {
 
   /** Opens a sealed value of the cookie `name`; `null` for anything forged, truncated or foreign. */
   open(name: string, value: string): Opened | null {
-    if (typeof value !== 'string' || value.length > 8192) return null;
+    // Only the exact form seal() produces: base64url, one dot, base64url. Without this, a signature
+    // re-spelt in standard base64 (`+` for `-`, `/` for `_`) would verify too: a malleable value.
+    if (typeof value !== 'string' || value.length > 8192 || !SEALED.test(value)) return null;
     const dot = value.lastIndexOf('.');
     if (dot <= 0) return null;
     // The signature is standard base64 inside cookie-signature; it travels as base64url in the cookie.
