@@ -1,1 +1,100 @@
-export {};
+/**
+ * `@hubauth/koa`: JupyterHub authentication for Koa 2 and 3.
+ *
+ * ```js
+ * app.use(hubAuth());                       // identifies callers, serves /oauth_callback and /logout
+ * router.get('/', hubAuthenticated(), (ctx) => { ctx.body = ctx.state.hubUser; });
+ * ```
+ * @packageDocumentation
+ */
+import { ConfigError, HubAuthFlow, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
+import type { DefaultContext, ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
+
+export * from '@hubauth/core';
+
+/**
+ * What `hubAuth()` puts in `ctx.state`. Use it as (part of) your state type, e.g.
+ * `new Koa<HubAuthState>()` or `new Router<HubAuthState>()`, to get `ctx.state.hubUser` typed.
+ */
+export interface HubAuthState {
+  /** The caller, when the Hub identified one. */
+  hubUser?: HubUser;
+  /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header); `null` without a browser session. */
+  xsrfToken?: string | null;
+}
+
+/** A Koa middleware that reads and writes {@link HubAuthState}. */
+export type HubAuthKoaMiddleware<StateT extends HubAuthState = HubAuthState, ContextT = DefaultContext> = Middleware<StateT, ContextT, unknown>;
+
+/** The middleware returned by {@link hubAuth}, with the authenticator it uses. */
+export type HubAuthMiddleware<StateT extends HubAuthState = HubAuthState, ContextT = DefaultContext> = HubAuthKoaMiddleware<StateT, ContextT> & {
+  /** The core authenticator (`HubAuth` or `HubOAuth`). */
+  readonly auth: HubAuth;
+  /** The flow shared with the guards. */
+  readonly flow: HubAuthFlow;
+};
+
+/** Where `hubAuth()` leaves the flow and the request state for the guards (shared by every copy of this package). */
+const KEY = Symbol.for('hubauth.koa.flow');
+type Carrier = { [KEY]?: { flow: HubAuthFlow; state: RequestAuthState } };
+
+function toHubRequest(ctx: ExtendableContext): HubRequest {
+  const body = (ctx.request as { body?: unknown }).body;
+  return { method: ctx.method, url: ctx.originalUrl || ctx.url, headers: ctx.req.headers, secure: ctx.secure, ip: ctx.ip, body };
+}
+
+function send(ctx: ExtendableContext, response: HubResponse): void {
+  ctx.status = response.status;
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (name === 'set-cookie') ctx.append('Set-Cookie', value);
+    else ctx.set(name, value);
+  }
+  // Koa turns an unset body into a text body, and a null one into a 204: send an empty one.
+  ctx.body = response.body ?? '';
+  if (response.body === undefined && response.headers['content-type'] === undefined) ctx.remove('Content-Type');
+}
+
+/**
+ * Identifies the caller of every request (without rejecting anyone), sets `ctx.state.hubUser` and
+ * `ctx.state.xsrfToken`, and serves `<prefix>oauth_callback` and `<prefix>logout` when browser login
+ * is on. Honours `app.proxy` for the Secure cookie decision. With `errors: 'throw'`, failures are
+ * thrown as {@link HubAuthError}s carrying `status`, `expose` and `headers`, which Koa renders.
+ */
+export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = DefaultContext>(
+  options: HubAuthMiddlewareOptions = {},
+): HubAuthMiddleware<StateT, ContextT> {
+  const flow = new HubAuthFlow(options);
+  const middleware = async (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next): Promise<void> => {
+    const { step, state } = await flow.identify(toHubRequest(ctx));
+    if (state) {
+      (ctx as Carrier)[KEY] = { flow, state };
+      const { user, xsrfToken, setCookies } = state.identity;
+      if (user) ctx.state.hubUser = user;
+      ctx.state.xsrfToken = xsrfToken;
+      if (setCookies.length) ctx.append('Set-Cookie', setCookies);
+    }
+    if (step.type === 'respond') send(ctx, step.response);
+    else if (step.type === 'error') throw step.error;
+    else await next();
+  };
+  return Object.assign(middleware, { auth: flow.auth, flow });
+}
+
+/**
+ * Guards a route: lets allowed callers through; otherwise redirects browsers to the Hub's login,
+ * answers 401 to API clients without valid credentials, and 403 to identified callers who are not
+ * allowed (`hubUsers`, `hubGroups`, `scopes`, `allowServices`). Works app-wide and per route
+ * (`router.get('/x', hubAuthenticated(), handler)`); `app.use(hubAuth())` must run first.
+ */
+export function hubAuthenticated<StateT extends HubAuthState = HubAuthState, ContextT = DefaultContext>(
+  options: HubAuthenticatedOptions = {},
+): HubAuthKoaMiddleware<StateT, ContextT> {
+  return async (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next): Promise<void> => {
+    const carried = (ctx as Carrier)[KEY];
+    if (!carried) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
+    const step = carried.flow.guard(carried.state, options);
+    if (step.type === 'respond') send(ctx, step.response);
+    else if (step.type === 'error') throw step.error;
+    else await next();
+  };
+}
