@@ -226,7 +226,8 @@ function readScopes(env: Environment, name: string): string[] | undefined {
   if (!Array.isArray(parsed) || !parsed.every((s) => typeof s === 'string')) {
     fail({ option: 'accessScopes', env: name }, 'must be a JSON list of scope strings');
   }
-  return parsed as string[];
+  // Checked here so that an error names the variable the list came from (either of two).
+  return checkScopeList(parsed as string[], { option: 'accessScopes', env: name });
 }
 
 function checkScopeList(scopes: readonly string[], src: Source): string[] {
@@ -295,7 +296,6 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
     options.accessScopes !== undefined
       ? checkScopeList(options.accessScopes, { option: 'accessScopes' })
       : (readScopes(env, 'JUPYTERHUB_OAUTH_ACCESS_SCOPES') ?? readScopes(env, 'JUPYTERHUB_OAUTH_SCOPES'));
-  if (accessScopes) accessScopes = checkScopeList(accessScopes, scopeSrc);
   if ((!accessScopes || accessScopes.length === 0) && serviceName) {
     accessScopes = [`access:services!service=${serviceName}`];
   }
@@ -338,7 +338,8 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
   let usernamePattern: RegExp | null = null;
   if (options.usernamePattern !== undefined) {
     const p = options.usernamePattern;
-    if (p instanceof RegExp) usernamePattern = p;
+    // `g` and `y` make test() stateful (lastIndex): the same name would pass, then fail, then pass.
+    if (p instanceof RegExp) usernamePattern = p.global || p.sticky ? new RegExp(p.source, p.flags.replace(/[gy]/g, '')) : p;
     else if (typeof p === 'string') {
       try {
         usernamePattern = new RegExp(`^(?:${p})$`);
