@@ -1,1 +1,143 @@
-export {};
+/**
+ * `@hubauth/fastify`: JupyterHub authentication for Fastify 4 and 5.
+ *
+ * ```js
+ * await app.register(hubAuth);              // identifies callers, serves /oauth_callback and /logout
+ * app.get('/', { preHandler: hubAuthenticated() }, (request) => request.hubUser);
+ * ```
+ * @packageDocumentation
+ */
+import {
+  ConfigError,
+  HubAuthFlow,
+  HubOAuth,
+  type HubAuth,
+  type HubAuthMiddlewareOptions,
+  type HubAuthenticatedOptions,
+  type HubRequest,
+  type HubResponse,
+  type HubUser,
+  type RequestAuthState,
+} from '@hubauth/core';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+export * from '@hubauth/core';
+
+/** What {@link hubAuth} exposes as `fastify.hubAuth`. */
+export interface FastifyHubAuth {
+  /** The core authenticator (`HubAuth`, or `HubOAuth` with browser login). */
+  readonly auth: HubAuth;
+  /** The flow shared with the {@link hubAuthenticated} guards. */
+  readonly flow: HubAuthFlow;
+}
+
+/** A route-level hook returned by {@link hubAuthenticated}: `{ preHandler: hubAuthenticated() }`. */
+export type HubAuthGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller, when the Hub identified one; `null` otherwise (set by the `hubAuth` plugin). */
+    hubUser: HubUser | null;
+    /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header); browser sessions only. */
+    xsrfToken: string | null;
+  }
+  interface FastifyInstance {
+    /** The authenticator in use (decorated by the `hubAuth` plugin). */
+    hubAuth: FastifyHubAuth;
+  }
+}
+
+/** Per-request state, kept out of the request's public shape. */
+const states = new WeakMap<FastifyRequest, { flow: HubAuthFlow; state: RequestAuthState | null }>();
+
+function toHubRequest(request: FastifyRequest): HubRequest {
+  return {
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
+    secure: request.protocol === 'https',
+    ip: request.ip,
+    body: request.body,
+  };
+}
+
+function send(reply: FastifyReply, response: HubResponse): FastifyReply {
+  reply.code(response.status);
+  // `reply.header('set-cookie', [...])` appends to cookies already set (and @fastify/cookie appends to ours).
+  for (const [name, value] of Object.entries(response.headers)) reply.header(name, Array.isArray(value) ? [...value] : value);
+  return reply.send(response.body);
+}
+
+/** Mounts core's own routes (OAuth callback, logout) in the registering scope, so they are routed here. */
+function mountOwnRoutes(fastify: FastifyInstance, auth: HubOAuth): void {
+  const base = fastify.prefix.replace(/\/$/, '');
+  const relative = (path: string): string => {
+    if (!path.startsWith(`${base}/`)) {
+      throw new ConfigError('hubAuth', `${path} is outside the prefix "${fastify.prefix}" of the scope registering hubAuth; register it at the root`);
+    }
+    return path.slice(base.length);
+  };
+  // The preValidation hook answers these requests; the handler only runs for a method core does not serve.
+  const handler = (_request: FastifyRequest, reply: FastifyReply): void => reply.callNotFound();
+  fastify.route({ method: 'GET', url: relative(auth.callbackPath), handler });
+  fastify.route({ method: ['GET', 'POST'], url: relative(auth.logoutPath), handler });
+}
+
+async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOptions): Promise<void> {
+  if (fastify.hasDecorator('hubAuth')) throw new ConfigError('hubAuth', 'the plugin is already registered in this scope or a parent');
+  const flow = new HubAuthFlow({ logger: fastify.log, ...options });
+  fastify.decorate('hubAuth', { auth: flow.auth, flow });
+  fastify.decorateRequest('hubUser', null);
+  fastify.decorateRequest('xsrfToken', null);
+  if (flow.auth instanceof HubOAuth) mountOwnRoutes(fastify, flow.auth);
+  if (options.instance === undefined) fastify.addHook('onClose', async () => flow.auth.close());
+
+  // preValidation: the body is parsed by then (an `_xsrf` form field counts), and guards run later, in preHandler.
+  fastify.addHook('preValidation', async (request, reply) => {
+    const { step, state } = await flow.identify(toHubRequest(request));
+    states.set(request, { flow, state });
+    if (state) {
+      request.hubUser = state.identity.user;
+      request.xsrfToken = state.identity.xsrfToken;
+      if (state.identity.setCookies.length) reply.header('set-cookie', [...state.identity.setCookies]);
+    }
+    if (step.type === 'respond') return send(reply, step.response);
+    if (step.type === 'error') throw step.error;
+    return undefined;
+  });
+}
+
+/**
+ * The plugin: identifies the caller of every request in the registering scope and its children
+ * (without rejecting anyone), sets `request.hubUser` and `request.xsrfToken`, and serves
+ * `<prefix>oauth_callback` and `<prefix>logout` when browser login is on. Uses `request.protocol`
+ * (which honours `trustProxy`) for the Secure cookie decision and `fastify.log` for diagnostics.
+ *
+ * ```js
+ * await fastify.register(hubAuth, { oauth: false }); // token-only
+ * ```
+ */
+export const hubAuth: FastifyPluginAsync<HubAuthMiddlewareOptions> = fp(plugin, { name: '@hubauth/fastify', fastify: '4.x || 5.x' });
+
+/**
+ * Guards a route (`{ preHandler: hubAuthenticated() }`) or a whole scope
+ * (`scope.addHook('preHandler', hubAuthenticated())`): lets allowed callers through; otherwise
+ * redirects browsers to the Hub's login, answers 401 to API clients without valid credentials,
+ * and 403 to identified callers who are not allowed (`hubUsers`, `hubGroups`, `scopes`, `allowServices`).
+ * With `errors: 'throw'` failures go to `setErrorHandler` as typed `HubAuthError`s.
+ */
+export function hubAuthenticated(options: HubAuthenticatedOptions = {}): HubAuthGuard {
+  return async (request, reply) => {
+    const entry = states.get(request);
+    if (!entry) {
+      throw new ConfigError('hubAuthenticated', 'register the hubAuth plugin (fastify.register(hubAuth)) in this scope or a parent before using hubAuthenticated() guards');
+    }
+    const step = entry.flow.guard(entry.state, options);
+    if (step.type === 'respond') return send(reply, step.response);
+    if (step.type === 'error') throw step.error;
+    return undefined;
+  };
+}
+
+export default hubAuth;
