@@ -59,10 +59,12 @@ export function parseAuthorizationHeader(value: string | readonly string[] | und
 
 /** Reads one query parameter from a request target without throwing on malformed encodings. */
 export function queryParam(url: string, name: string): string | null {
-  const q = url.indexOf('?');
+  // The fragment goes first: a `?` inside it does not start a query.
+  const hash = url.indexOf('#');
+  const target = hash < 0 ? url : url.slice(0, hash);
+  const q = target.indexOf('?');
   if (q < 0) return null;
-  const hash = url.indexOf('#', q);
-  const search = url.slice(q + 1, hash < 0 ? undefined : hash);
+  const search = target.slice(q + 1);
   // URLSearchParams decodes leniently: a broken %-escape stays as written instead of throwing.
   return new URLSearchParams(search).get(name);
 }
