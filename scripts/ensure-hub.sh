@@ -41,8 +41,11 @@ for major in "${MAJORS[@]}"; do
   say "Hub $major: pip install $pin"
   "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off -q \
     --upgrade pip >/dev/null
-  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off \
-    "$pin" 2>&1 | grep -E '^(Collecting|Successfully|ERROR)' | sed 's/^/    /' || true
+  if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off \
+    "$pin" 2>&1 | awk '/^(Collecting|Successfully|ERROR)/ { print "    " $0; fflush() }'; then
+    echo "Hub $major: pip install $pin failed" >&2
+    exit 1
+  fi
   "$venv/bin/python" -c 'import jupyterhub, sys; print(jupyterhub.__version__)' >/dev/null \
     || { echo "Hub $major: installing $pin failed" >&2; exit 1; }
   printf '%s' "$pin" > "$stamp"
