@@ -1,0 +1,50 @@
+# JupyterHub configuration running every hubauth example as a managed service.
+#
+#   jupyterhub -f examples/jupyterhub_config.py
+#
+# Log in with any user name and the password in $HUBAUTH_DEMO_PASSWORD (default "hubauth"), then
+# visit /services/whoami-oauth-express/ (or -koa, -fastify). The token-only services answer API calls:
+#   curl -H "Authorization: token <token from /hub/token>" http://127.0.0.1:8000/services/whoami-api-express/
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+here = Path(__file__).resolve().parent
+node = shutil.which("node") or "node"
+
+c = get_config()  # noqa: F821 (provided by JupyterHub)
+
+c.JupyterHub.ip = os.environ.get("HUBAUTH_DEMO_IP", "127.0.0.1")
+c.JupyterHub.port = int(os.environ.get("HUBAUTH_DEMO_PORT", "8000"))
+c.JupyterHub.authenticator_class = "dummy"
+c.DummyAuthenticator.password = os.environ.get("HUBAUTH_DEMO_PASSWORD", "hubauth")
+c.JupyterHub.db_url = os.environ.get("HUBAUTH_DEMO_DB", "sqlite:///jupyterhub.sqlite")
+if os.environ.get("HUBAUTH_DEMO_PROXY"):
+    c.ConfigurableHTTPProxy.command = [os.environ["HUBAUTH_DEMO_PROXY"]]
+
+# Replicas of a service must share a cookie secret; one per Hub start is fine for a demo.
+cookie_secret = os.environ.get("HUBAUTH_COOKIE_SECRET") or secrets.token_hex(32)
+
+c.JupyterHub.services = []
+port = 10101
+for kind in ("api", "oauth"):
+    for framework in ("express", "koa", "fastify"):
+        c.JupyterHub.services.append(
+            {
+                "name": f"whoami-{kind}-{framework}",
+                "url": f"http://127.0.0.1:{port}",
+                "command": [node, str(here / framework / f"whoami-{kind}.mjs")],
+                "environment": {"HUBAUTH_COOKIE_SECRET": cookie_secret},
+                "display": True,
+            }
+        )
+        port += 1
+
+c.JupyterHub.load_roles = [
+    {
+        "name": "user",
+        # every user may use every service, and manage their own tokens
+        "scopes": ["access:services", "self"],
+    }
+]
