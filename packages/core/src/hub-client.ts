@@ -78,7 +78,9 @@ export class HubClient {
 
   constructor(options: HubClientOptions) {
     const unix = options.apiUrl.startsWith('http+unix:');
-    this.base = new URL(unix ? options.apiUrl.replace(/^http\+unix:/, 'http:') : options.apiUrl);
+    // Parsed as is: rewritten to `http:`, the host would be %-decoded and its `/` rejected as invalid.
+    // `http+unix:` is not a special scheme, so its host stays encoded and decodes to the socket path.
+    this.base = new URL(options.apiUrl);
     this.basePath = this.base.pathname.replace(/\/+$/, '');
     this.socketPath = unix ? decodeURIComponent(this.base.hostname) : undefined;
     const secure = this.base.protocol === 'https:';
