@@ -16,7 +16,7 @@ import {
 } from './errors';
 import { HubClient } from './hub-client';
 import { checkScopes } from './scopes';
-import { extractToken, headerValue, type TokenSource } from './token';
+import { extractToken, headerValue, isWellFormedToken, type TokenSource } from './token';
 import type { HubRequest, HubResponse, HubUser } from './types';
 
 /** How a request was identified. */
@@ -194,6 +194,9 @@ export class HubAuth {
    * Rejects with {@link HubUnavailableError} when the Hub is unreachable, slow, failing or unreadable.
    */
   userForToken(token: string, options: { sessionId?: string; useCache?: boolean } = {}): Promise<HubUser | null> {
+    // No Hub has such a token; asking would cost a lookup and a cache entry, and a control character
+    // would make Node throw a TypeError while writing the header instead of answering "no user".
+    if (!isWellFormedToken(token)) return Promise.resolve(null);
     const lookup = () => this.lookup(token);
     if (options.useCache === false) return lookup();
     return this.cache.get(this.cache.key(token, options.sessionId ?? ''), lookup);

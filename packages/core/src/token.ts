@@ -28,6 +28,11 @@ export function headerValue(headers: HubRequestHeaders, name: string): string | 
   return typeof value === 'string' ? value : value.length === 1 ? value[0] : value.join(', ');
 }
 
+/** Whether `token` could be a Hub token at all: 1 to {@link MAX_TOKEN_LENGTH} visible ASCII characters. */
+export function isWellFormedToken(token: unknown): token is string {
+  return typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH && TOKEN_CHARS.test(token);
+}
+
 function checkToken(token: string, where: string): string {
   if (token.length > MAX_TOKEN_LENGTH) {
     throw new InvalidRequestError(`The ${where} token is longer than ${MAX_TOKEN_LENGTH} characters`);
