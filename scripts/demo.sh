@@ -1,7 +1,29 @@
 #!/usr/bin/env bash
-# The whoami demo: a real JupyterHub with the example services behind it.
+# The whoami demo: a real JupyterHub with the six example services (whoami-api and whoami-oauth for
+# Express, Koa and Fastify) behind it. Installs what it needs on the first run; Ctrl-C stops it all.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_pnpm
 ensure_deps
 build_packages
-echo "The whoami demo is not yet available."
+step "JupyterHub (virtualenv .venv-hub6)"
+bash scripts/ensure-hub.sh 6
+
+PORT="${HUBAUTH_DEMO_PORT:-8000}"
+PASSWORD="${HUBAUTH_DEMO_PASSWORD:-hubauth}"
+RUN_DIR="$ROOT/.tmp/demo"
+mkdir -p "$RUN_DIR"
+export HUBAUTH_DEMO_PORT="$PORT" HUBAUTH_DEMO_PASSWORD="$PASSWORD"
+export HUBAUTH_DEMO_PROXY="$ROOT/test/node_modules/.bin/configurable-http-proxy"
+export HUBAUTH_DEMO_DB="sqlite:///$RUN_DIR/jupyterhub.sqlite"
+export PATH="$(dirname "$(command -v node)"):$PATH"
+
+step "Starting JupyterHub on http://127.0.0.1:$PORT"
+cat <<MSG
+  Log in at   http://127.0.0.1:$PORT/hub/login   with any user name and the password "$PASSWORD".
+  Browser:    http://127.0.0.1:$PORT/services/whoami-oauth-express/   (also -koa, -fastify)
+  API:        create a token at http://127.0.0.1:$PORT/hub/token, then
+              curl -H "Authorization: token <token>" http://127.0.0.1:$PORT/services/whoami-api-fastify/
+  Ctrl-C stops the Hub, its proxy and the services.
+MSG
+cd "$RUN_DIR"
+exec "$ROOT/.venv-hub6/bin/jupyterhub" -f "$ROOT/examples/jupyterhub_config.py" --JupyterHub.cookie_secret_file="$RUN_DIR/cookie_secret"

@@ -12,9 +12,15 @@ step "Type-check"
 build_packages
 step "Package checks (publint, attw)"
 "${PNPM[@]}" run test:pack
+step "JupyterHub virtualenvs (pinned in test/hub/versions.json) and Chromium"
+bash scripts/ensure-hub.sh all
+bash scripts/ensure-chromium.sh
 mkdir -p .tmp
+rm -f .tmp/jest-*.json
 status=0
 step "Unit tests (fake Hub, all adapters on every supported framework major)"
 "${PNPM[@]}" exec jest --selectProjects unit --json --outputFile=.tmp/jest-unit.json || status=1
-node scripts/summary.mjs .tmp/jest-unit.json || status=1
+step "Integration tests (real JupyterHub 6 and 5, real proxy, headless Chromium)"
+"${PNPM[@]}" exec jest --selectProjects integration --runInBand --json --outputFile=.tmp/jest-integration.json || status=1
+node scripts/summary.mjs .tmp/jest-unit.json .tmp/jest-integration.json || status=1
 exit $status
