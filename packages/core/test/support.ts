@@ -13,6 +13,53 @@ import type { HubRequest, HubRequestHeaders, HubResponse } from '../src/types';
 
 export const PREFIX = '/services/whoami/';
 
+/** Open-redirect and header-injection vectors for `next`. None may leave the service. */
+export const HOSTILE_NEXT: ReadonlyArray<readonly [label: string, next: string]> = [
+  ['scheme-relative', '//evil.example/'],
+  ['triple slash', '///evil.example/'],
+  ['slash backslash', '/\\evil.example/'],
+  ['backslash slash', '\\/evil.example/'],
+  ['two backslashes', '\\\\evil.example/'],
+  ['https: without slashes', 'https:evil.example'],
+  ['absolute https', 'https://evil.example/'],
+  ['absolute http under the prefix path', 'http://evil.example/services/whoami/'],
+  ['upper-case scheme', 'HTTPS://evil.example/'],
+  ['encoded slashes', '/%2F%2Fevil.example'],
+  ['encoded slashes, lower case', '/%2f%2fevil.example/'],
+  ['encoded CRLF at the start', '%0d%0aSet-Cookie:x=y'],
+  ['raw CRLF', `${PREFIX}\r\nSet-Cookie: x=y`],
+  ['userinfo', '/@evil.example'],
+  ['scheme-relative userinfo', '//@evil.example'],
+  ['javascript:', 'javascript:alert(1)'],
+  ['mixed-case javascript:', 'JaVaScRiPt:alert(1)'],
+  ['space before javascript:', ' javascript:alert(1)'],
+  ['data:', 'data:text/html,<script>alert(1)</script>'],
+  ['over-long', `${PREFIX}${'a'.repeat(2048)}`],
+  ['a path outside the prefix', '/services/other/'],
+  ['a sibling prefix', '/services/whoamiX/'],
+  ['a shorter path', '/services/who'],
+  ['dot-dot out of the prefix', `${PREFIX}..`],
+  ['dot-dot to a scheme-relative path', `${PREFIX}..//evil.example`],
+  ['double dot-dot to a scheme-relative path', `${PREFIX}../..//evil.example`],
+  ['encoded dot-dot', `${PREFIX}%2e%2e/%2e%2e//evil.example`],
+  ['dot segment then two slashes', '/.//evil.example'],
+  ['fullwidth solidus', '/\uff0fevil.example'],
+  ['two fullwidth solidi', '\uff0f\uff0fevil.example'],
+  ['division slashes', '/\u2215\u2215evil.example'],
+  ['tab inside //', '/\t/evil.example'],
+  ['newline inside //', '/\n/evil.example'],
+  ['carriage return inside //', '/\r/evil.example'],
+  ['NUL', `${PREFIX}\u0000`],
+  ['C1 control', `${PREFIX}\u0085x`],
+  ['leading tab', '\t//evil.example'],
+  ['leading space', ' //evil.example'],
+  ['empty', ''],
+  ['query only', '?next=//evil.example'],
+  ['fragment only', '#//evil.example'],
+  ['http: with one slash', 'http:/evil.example'],
+  ['a URL inside the path', '/http://evil.example'],
+];
+
 /** A fresh 64-character cookie secret. */
 export function newSecret(): string {
   return randomBytes(32).toString('hex');
