@@ -86,7 +86,7 @@ function mountOwnRoutes(fastify: FastifyInstance, auth: HubOAuth): void {
 
 async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOptions): Promise<void> {
   if (fastify.hasDecorator('hubAuth')) throw new ConfigError('hubAuth', 'the plugin is already registered in this scope or a parent');
-  const flow = new HubAuthFlow({ logger: fastify.log, ...options });
+  const flow = new HubAuthFlow({ ...options, logger: options.logger ?? fastify.log });
   fastify.decorate('hubAuth', { auth: flow.auth, flow });
   fastify.decorateRequest('hubUser', null);
   fastify.decorateRequest('xsrfToken', null);

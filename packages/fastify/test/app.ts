@@ -1,10 +1,10 @@
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import Fastify4 from 'fastify4';
 import { hubAuth, hubAuthenticated, type HubAuthMiddlewareOptions } from '../src';
 import { PREFIX, type ContractApp, type ContractAppFactory } from '../../../test/contract/types';
 
 /** `fastify()` of either major. Fastify 4 is typed through Fastify 5's types, where our augmentation lives. */
-export type FastifyFactory = (options?: FastifyServerOptions) => FastifyInstance;
+export type FastifyFactory = typeof Fastify;
 
 export const MAJORS: ReadonlyArray<readonly [string, FastifyFactory]> = [
   ['fastify 5', Fastify],
