@@ -112,6 +112,10 @@ function toUserModel(text: string): HubUser {
       status: 502,
     });
   }
+  // Checked here, where it is a bad reply (502), not later in authorize(), where the scope check would throw.
+  if (!model.scopes.every((s) => typeof s === 'string' && s !== '')) {
+    throw new HubUnavailableError('The Hub sent a user model with malformed scopes', { status: 502 });
+  }
   const kind = model.kind === 'service' ? 'service' : 'user';
   return deepFreeze({
     ...model,

@@ -332,6 +332,8 @@ describe('a failing Hub: HubUnavailableError, never null', () => {
     ['a redirect loop', { type: 'redirect-loop' }],
     ['a model without scopes (JupyterHub < 2)', { type: 'status', status: 200, body: '{"kind":"user","name":"old"}' }],
     ['a JSON list', { type: 'status', status: 200, body: '[{"name":"x","scopes":[]}]' }],
+    ['scopes that are not strings', { type: 'status', status: 200, body: '{"name":"x","scopes":["a",42]}' }],
+    ['an empty scope', { type: 'status', status: 200, body: '{"name":"x","scopes":[""]}' }],
     ['an empty 200', { type: 'status', status: 200, body: '' }],
   ])('%s → 502', async (_label, fault) => {
     const auth = makeAuth();
