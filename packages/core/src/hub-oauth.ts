@@ -279,7 +279,10 @@ export class HubOAuth extends HubAuth {
     const { token, expiresIn } = await this.exchangeCode(code, flow.verifier);
     const user = await this.userForToken(token, { sessionId: this.getSessionId(request) });
     if (!user) throw new HubUnavailableError('The Hub issued a token it then did not recognise', { status: 502 });
-    const maxAge = Math.min(Math.max(expiresIn ?? DEFAULT_SESSION_AGE, 1), MAX_SESSION_AGE);
+    // `expires_in: 0` is a token that never expires, not a login that ends in a second: treat it
+    // (and any non-positive value) like a missing one.
+    const lifetime = expiresIn !== undefined && expiresIn > 0 ? expiresIn : DEFAULT_SESSION_AGE;
+    const maxAge = Math.min(Math.max(lifetime, 1), MAX_SESSION_AGE);
     return this.redirect(next, [
       ...clearStates,
       this.sessionCookie(token, maxAge, request),
