@@ -251,28 +251,32 @@ export class HubOAuth extends HubAuth {
     const stateParam = queryParam(request.url, 'state');
     if (!stateParam) throw new OAuthCallbackError('OAuth state is missing. Try logging in again.');
 
-    const state = this.stateCodec.openParam(stateParam);
-    if (state === null) throw new OAuthStateError('OAuth state is not valid for this service. Try logging in again.');
-    if (state === 'expired') throw new OAuthStateError('The login took too long and has expired. Try logging in again.');
-    const next = safeNextUrl(state.next, c.servicePrefix);
+    const opened = this.stateCodec.openParam(stateParam);
+    const state = opened === null || opened === 'expired' ? null : opened;
+    const next = state ? safeNextUrl(state.next, c.servicePrefix) : c.servicePrefix;
 
     const pairs = parseCookieHeader(request.headers.cookie);
     let flow: { verifier: string } | null = null;
-    for (const [, value] of this.stateCookies(pairs)) {
-      const candidate = this.stateCodec.openCookie(value);
-      if (candidate && safeEqual(candidate.id, state.id)) {
-        flow = candidate;
-        break;
+    if (state) {
+      for (const [, value] of this.stateCookies(pairs)) {
+        const candidate = this.stateCodec.openCookie(value);
+        if (candidate && safeEqual(candidate.id, state.id)) {
+          flow = candidate;
+          break;
+        }
       }
     }
     const clearStates = this.clearStateCookies(pairs, request);
     if (!flow) {
-      // A finished or stale flow from a browser that is already logged in: just go on.
+      // A finished, stale (even expired) or unknown flow from a browser that is already logged in: just
+      // go on, as the Hub's own service code does. Nothing is exchanged, so nothing can be forged here.
       const session = this.readSession(pairs);
       if (session && session !== 'invalid') {
         const user = await this.userForToken(session.token, { sessionId: this.getSessionId(request) }).catch(() => null);
         if (user) return this.redirect(next, clearStates);
       }
+      if (opened === null) throw new OAuthStateError('OAuth state is not valid for this service. Try logging in again.');
+      if (opened === 'expired') throw new OAuthStateError('The login took too long and has expired. Try logging in again.');
       throw new OAuthStateError('OAuth state does not match this browser (the login was finished, expired, or started elsewhere). Try logging in again.');
     }
 

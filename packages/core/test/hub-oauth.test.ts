@@ -397,6 +397,30 @@ describe('state checks', () => {
     expect(hub.calls.token).toBe(0);
   });
 
+  it('lets a logged-in browser reloading an old callback (stale tab) go on, without a code exchange', async () => {
+    const auth = makeOAuth({ stateMaxAge: 10 });
+    const browser = new Browser();
+    const target = await startFlow(auth, browser, `${PREFIX}p`);
+    browser.apply(await callback(auth, browser.navigate(target)));
+    const now = Date.now();
+    jest.spyOn(Date, 'now').mockReturnValue(now + 60_000);
+    const reload = await callback(auth, browser.navigate(target));
+    expect(reload.status).toBe(302);
+    expect(location(reload)).toBe(PREFIX);
+    expect(cookieNamed(reload, COOKIE)).toBeUndefined();
+    expect(hub.calls.token).toBe(1);
+  });
+
+  it('sends a logged-in browser with a forged state back to the service, without a code exchange', async () => {
+    const auth = makeOAuth();
+    const browser = new Browser();
+    await login(auth, hub, browser, alice);
+    hub.resetCounters();
+    const res = await callback(auth, browser.navigate(`${PREFIX}oauth_callback?code=abc&state=forged`));
+    expect(location(res)).toBe(PREFIX);
+    expect(hub.calls.token).toBe(0);
+  });
+
   it('accepts a login finished just within stateMaxAge', async () => {
     const auth = makeOAuth({ stateMaxAge: 10 });
     const browser = new Browser();
