@@ -48,8 +48,9 @@ declare module 'fastify' {
   }
 }
 
-/** Per-request state, kept out of the request's public shape. */
-const states = new WeakMap<FastifyRequest, { flow: HubAuthFlow; state: RequestAuthState | null }>();
+/** Per-request state under a registry symbol, so that duplicate installs of this package interoperate. */
+const STATE = Symbol.for('hubauth.fastify.state');
+type WithState = FastifyRequest & { [STATE]: { flow: HubAuthFlow; state: RequestAuthState | null } | null };
 
 function toHubRequest(request: FastifyRequest): HubRequest {
   return {
@@ -90,13 +91,14 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
   fastify.decorate('hubAuth', { auth: flow.auth, flow });
   fastify.decorateRequest('hubUser', null);
   fastify.decorateRequest('xsrfToken', null);
+  fastify.decorateRequest(STATE, null);
   if (flow.auth instanceof HubOAuth) mountOwnRoutes(fastify, flow.auth);
   if (options.instance === undefined) fastify.addHook('onClose', async () => flow.auth.close());
 
   // preValidation: the body is parsed by then (an `_xsrf` form field counts), and guards run later, in preHandler.
   fastify.addHook('preValidation', async (request, reply) => {
     const { step, state } = await flow.identify(toHubRequest(request));
-    states.set(request, { flow, state });
+    (request as WithState)[STATE] = { flow, state };
     if (state) {
       request.hubUser = state.identity.user;
       request.xsrfToken = state.identity.xsrfToken;
@@ -129,7 +131,7 @@ export const hubAuth: FastifyPluginAsync<HubAuthMiddlewareOptions> = fp(plugin, 
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): HubAuthGuard {
   return async (request, reply) => {
-    const entry = states.get(request);
+    const entry = (request as WithState)[STATE];
     if (!entry) {
       throw new ConfigError('hubAuthenticated', 'register the hubAuth plugin (fastify.register(hubAuth)) in this scope or a parent before using hubAuthenticated() guards');
     }

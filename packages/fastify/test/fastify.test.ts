@@ -263,6 +263,17 @@ describe.each(MAJORS)('%s', (_major, fastify: FastifyFactory) => {
     expect(errors).toBe(1);
   });
 
+  test('guards from another copy of this package work with the plugin (duplicate installs)', async () => {
+    let other: typeof import('../src') | undefined;
+    jest.isolateModules(() => {
+      other = jest.requireActual<typeof import('../src')>('../src');
+    });
+    expect(other?.hubAuthenticated).not.toBe(hubAuthenticated);
+    const app = await build({ routes: (a) => void a.get(`${PREFIX}other`, { preHandler: other?.hubAuthenticated() }, me) });
+    expect((await request(app.server).get(`${PREFIX}other`).set('authorization', `token ${alice}`)).body.user.name).toBe('alice');
+    expect((await request(app.server).get(`${PREFIX}other`)).status).toBe(401);
+  });
+
   test('a child scope whose prefix does not contain the callback path is refused at start-up', async () => {
     const app = bare();
     app.register(async (scope) => {
