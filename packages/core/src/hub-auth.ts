@@ -273,8 +273,11 @@ export class HubAuth {
       if (config.usernamePattern && !config.usernamePattern.test(user.name)) return `${who} (name does not match)`;
       if (config.allowedUsers && !config.allowedUsers.has(user.name)) return who;
     }
+    // Only allowAll (accessScopes null, no policy list) skips the check: an explicit empty list grants
+    // access to no one, as any-one-of-nothing should, rather than silently admitting every Hub identity.
     const required = policy.scopes ?? config.accessScopes;
-    if (required && required.length > 0 && checkScopes(required, user.scopes).size === 0) {
+    if (required && required.length === 0) return `${who}: no scope grants access here`;
+    if (required && checkScopes(required, user.scopes).size === 0) {
       return `${who}: it lacks ${required.length === 1 ? 'the scope' : 'any of the scopes'} ${required.join(', ')}`;
     }
     const named = policy.hubUsers !== undefined || policy.hubGroups !== undefined;

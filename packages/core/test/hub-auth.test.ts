@@ -456,6 +456,15 @@ describe('access decisions', () => {
     expect(auth.accessDenial(model({ name: 'dan', scopes: ['custom:grades:read'] }), policy)).toBeNull();
   });
 
+  it('an empty policy.scopes grants access to no one (it does not switch the check off)', () => {
+    const auth = makeAuth();
+    expect(auth.accessDenial(bobM, { scopes: [] })).toMatch(/user bob is not allowed: no scope grants access here/);
+    expect(auth.accessDenial(svcM, { scopes: [] })).toMatch(/service cron is not allowed/);
+    const open = makeAuth({ serviceName: undefined, allowAll: true });
+    expect(open.accessDenial(bobM, { scopes: [] })).toMatch(/not allowed/);
+    expect(open.accessDenial(bobM)).toBeNull();
+  });
+
   it('hubUsers and hubGroups combine by OR, on top of the scope check', () => {
     const auth = makeAuth();
     const policy: AccessPolicy = { hubUsers: ['bob'], hubGroups: ['staff'] };
