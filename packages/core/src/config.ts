@@ -272,10 +272,19 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
   const apiUrl = apiUrlRaw.replace(/\/+$/, '');
 
   const apiToken = str(options.apiToken, env, { option: 'apiToken', env: 'JUPYTERHUB_API_TOKEN' }) ?? '';
+  // It travels in an Authorization header; otherwise every Hub call would throw a TypeError instead.
+  if (!/^[\x21-\x7e]*$/.test(apiToken)) {
+    fail(
+      { option: 'apiToken', env: 'JUPYTERHUB_API_TOKEN' },
+      'contains spaces, control or non-ASCII characters (a trailing newline from a secret file?)',
+    );
+  }
   const servicePrefix = slashed(
     str(options.servicePrefix, env, { option: 'servicePrefix', env: 'JUPYTERHUB_SERVICE_PREFIX' }) ?? '/',
   );
-  if (/[\s\\?#]/.test(servicePrefix) || servicePrefix.startsWith('//')) {
+  // `;` and controls would end or bend the cookies' Path attribute, which the prefix becomes.
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\\?#;\u0000-\u001f\u007f]/.test(servicePrefix) || servicePrefix.startsWith('//')) {
     fail({ option: 'servicePrefix', env: 'JUPYTERHUB_SERVICE_PREFIX' }, `"${servicePrefix}" is not a URL path`);
   }
   const serviceName = str(options.serviceName, env, { option: 'serviceName', env: 'JUPYTERHUB_SERVICE_NAME' }) ?? '';
@@ -395,6 +404,10 @@ export function resolveHubOAuthConfig(options: HubOAuthOptions = {}): HubOAuthCo
       'browser login needs the OAuth client id the Hub registered for this service (service-<name>); ' +
         'set it, or use token-only authentication (oauth: false)',
     );
+  }
+  // The client id names the login and state cookies; otherwise every login would throw a TypeError.
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(base.clientId)) {
+    fail({ option: 'clientId', env: 'JUPYTERHUB_CLIENT_ID' }, `"${base.clientId}" cannot be used as a cookie name`);
   }
   if (!base.apiToken) {
     fail(

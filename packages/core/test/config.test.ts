@@ -201,10 +201,21 @@ describe('resolveHubAuthConfig: errors name the option and the variable', () => 
     expect(err.message).toContain(variable);
   });
 
-  it.each(['/a b/', '/a?b/', '//evil/', '/a\\b/'])('a service prefix that is not a path (%j)', (raw) => {
+  it.each(['/a b/', '/a?b/', '//evil/', '/a\\b/', '/a;Domain=evil/', '/a\u0000/'])('a service prefix that is not a path (%j)', (raw) => {
     const err = configError(() => auth({ ...managedEnv, JUPYTERHUB_SERVICE_PREFIX: raw }));
     expect(err.option).toBe('servicePrefix');
     expect(err.message).toContain('JUPYTERHUB_SERVICE_PREFIX');
+  });
+
+  it.each([
+    ['a trailing newline', 'svc-token-0123456789\n'],
+    ['a space', 'svc token 0123456789'],
+    ['non-ASCII', 'svc-token-0123456789\u00e9'],
+  ])('an API token with %s, which cannot be sent in a header: named, never echoed', (_label, token) => {
+    const err = configError(() => auth({ ...managedEnv, JUPYTERHUB_API_TOKEN: token }));
+    expect(err.option).toBe('apiToken');
+    expect(err.message).toContain('JUPYTERHUB_API_TOKEN');
+    expect(err.message).not.toContain('0123456789');
   });
 
   it('no access scope and no allowAll: refuses to accept every Hub token', () => {
@@ -365,6 +376,18 @@ describe('resolveHubOAuthConfig', () => {
     const e2 = configError(() => resolveHubOAuthConfig({ env: noToken }));
     expect(e2.option).toBe('apiToken');
     expect(e2.message).toContain('JUPYTERHUB_API_TOKEN');
+  });
+
+  it.each(['service-my app', 'service-a;b', 'service-\u00e9', 'service-a"b'])('a client id that cannot name a cookie (%j)', (id) => {
+    const err = configError(() => resolveHubOAuthConfig({ env: { ...managedEnv, JUPYTERHUB_CLIENT_ID: id } }));
+    expect(err.option).toBe('clientId');
+    expect(err.message).toContain('JUPYTERHUB_CLIENT_ID');
+  });
+
+  it('accepts the client ids the Hub makes, including escaped user names', () => {
+    for (const id of ['service-whoami', 'jupyterhub-user-alice%40example.org', 'jupyterhub-user-bob-server.1']) {
+      expect(resolveHubOAuthConfig({ env: { ...managedEnv, JUPYTERHUB_CLIENT_ID: id } }).cookieName).toBe(id);
+    }
   });
 
   it('a bad redirect URI, host-prefix flag, state lifetime or logout target', () => {
