@@ -201,14 +201,16 @@ function slashed(path: string): string {
 }
 
 function validUrl(value: string, src: Source, protocols: readonly string[]): URL {
+  // Messages end up in logs: a password in the URL's userinfo is masked.
+  const shown = value.replace(/\/\/[^/]*@/, '//***@');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return fail(src, `"${value}" is not an absolute URL`);
+    return fail(src, `"${shown}" is not an absolute URL`);
   }
   if (!protocols.includes(url.protocol)) {
-    fail(src, `"${value}" must use ${protocols.map((p) => p.replace(/:$/, '')).join(' or ')}`);
+    fail(src, `"${shown}" must use ${protocols.map((p) => p.replace(/:$/, '')).join(' or ')}`);
   }
   if (url.username || url.password) fail(src, 'must not contain credentials');
   return url;

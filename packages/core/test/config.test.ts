@@ -191,6 +191,15 @@ describe('resolveHubAuthConfig: errors name the option and the variable', () => 
     expect(err.message).not.toContain(':pw@');
   });
 
+  it.each(['http://user:hunter2secret@hub name/api', 'ftp://user:hunter2secret@hub/api', 'http://:hunter2secret@/api'])(
+    'never echoes the credentials of a bad URL (%j)',
+    (raw) => {
+      const err = configError(() => auth({ ...managedEnv, JUPYTERHUB_API_URL: raw }));
+      expect(err.option).toBe('apiUrl');
+      expect(err.message).not.toContain('hunter2secret');
+    },
+  );
+
   it.each([
     ['hubHost', 'JUPYTERHUB_HOST', 'hub.example.org'],
     ['publicUrl', 'JUPYTERHUB_PUBLIC_URL', 'javascript:alert(1)'],
