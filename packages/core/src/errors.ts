@@ -115,7 +115,8 @@ export class HubUnavailableError extends HubAuthError {
     const status = options.status ?? 502;
     const headers: Record<string, string> = {};
     if (status === 503) headers['retry-after'] = String(options.retryAfter ?? 5);
-    super('ERR_HUBAUTH_HUB_UNAVAILABLE', status, message, { headers, cause: options.cause, expose: true });
+    // Details name internal addresses: they go to logs, clients get a generic message.
+    super('ERR_HUBAUTH_HUB_UNAVAILABLE', status, message, { headers, cause: options.cause, expose: false });
   }
 }
 

@@ -15,7 +15,7 @@ import {
   isHubAuthError,
 } from './errors';
 import { HubClient } from './hub-client';
-import { checkScopes } from './scopes';
+import { checkScopes, parseScope } from './scopes';
 import { extractToken, headerValue, isWellFormedToken, type TokenSource } from './token';
 import type { HubRequest, HubResponse, HubUser } from './types';
 
@@ -264,6 +264,24 @@ export class HubAuth {
     return checkScopes(required, user.scopes);
   }
 
+  /** Whether `held` grants any of `required`; held scopes this version cannot parse grant nothing. */
+  private grants(required: readonly string[], held: readonly string[]): boolean {
+    try {
+      return checkScopes(required, held).size > 0;
+    } catch {
+      // A newer Hub may send filter kinds we do not know: ignore those scopes instead of failing.
+      const known = held.filter((scope) => {
+        try {
+          parseScope(scope);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      return checkScopes(required, known).size > 0;
+    }
+  }
+
   /** Why `user` may not pass `policy`, or `null` when it may. */
   accessDenial(user: HubUser, policy: AccessPolicy = {}): string | null {
     const who = `${user.kind} ${user.name} is not allowed`;
@@ -277,7 +295,7 @@ export class HubAuth {
     // access to no one, as any-one-of-nothing should, rather than silently admitting every Hub identity.
     const required = policy.scopes ?? config.accessScopes;
     if (required && required.length === 0) return `${who}: no scope grants access here`;
-    if (required && checkScopes(required, user.scopes).size === 0) {
+    if (required && !this.grants(required, user.scopes)) {
       return `${who}: it lacks ${required.length === 1 ? 'the scope' : 'any of the scopes'} ${required.join(', ')}`;
     }
     const named = policy.hubUsers !== undefined || policy.hubGroups !== undefined;
@@ -379,7 +397,12 @@ export class HubAuth {
   renderError(err: unknown, request: HubRequest): HubResponse {
     const error = isHubAuthError(err) ? (err as HubAuthError) : null;
     const status = error?.status ?? 500;
-    const message = error && error.expose ? error.message : 'Authentication is temporarily unavailable';
+    const message =
+      error && error.expose
+        ? error.message
+        : error?.code === 'ERR_HUBAUTH_HUB_UNAVAILABLE'
+          ? 'JupyterHub is unavailable right now; try again shortly'
+          : 'Authentication is temporarily unavailable';
     const headers: Record<string, string | string[]> = { ...(error?.headers ?? {}), 'cache-control': 'no-store' };
     if (isNavigation(request)) {
       headers['content-type'] = 'text/html; charset=utf-8';
