@@ -6,6 +6,7 @@ import request from 'supertest';
 import { startFakeHub, type FakeHub } from '../fake-hub';
 import type { HubAuthMiddlewareOptions } from '@hubauth/core';
 import { SCENARIOS, USERS, type Client, type Scenario, type UserKey } from './scenarios';
+import { fakeHubOptions } from './options';
 import { PREFIX, type ContractApp, type ContractAppFactory } from './types';
 
 const COOKIE_SECRET = 'contract-secret-0123456789abcdef0123456789';
@@ -56,19 +57,8 @@ export function runContract(name: string, factory: ContractAppFactory): void {
     const apps = new Map<string, ContractApp>();
     const tokens = {} as Record<UserKey, string>;
 
-    const baseOptions = (): HubAuthMiddlewareOptions => ({
-      env: {},
-      apiUrl: hub.apiUrl,
-      apiToken: hub.serviceToken,
-      clientId: hub.clientId,
-      serviceName: 'whoami',
-      servicePrefix: PREFIX,
-      publicHubUrl: `${hub.url}/hub/`,
-      cookieSecret: COOKIE_SECRET,
-      cacheMaxAge: 0,
-      requestTimeoutMs: 2000,
-      logger: { warn: () => undefined, error: () => undefined },
-    });
+    const baseOptions = (): HubAuthMiddlewareOptions =>
+      fakeHubOptions(hub, COOKIE_SECRET, { cacheMaxAge: 0, requestTimeoutMs: 2000 });
 
     async function app(variant: Scenario['options'] | 'default' = 'default'): Promise<ContractApp> {
       const key = variant ?? 'default';

@@ -5,6 +5,7 @@ import Fastify4 from 'fastify4';
 import cookie4 from 'fastify-cookie4';
 import request from 'supertest';
 import { startFakeHub, type FakeHub } from '../../../test/fake-hub';
+import { fakeHubOptions } from '../../../test/contract/options';
 import { Jar } from '../../../test/contract/run';
 import { HubAuth, HubOAuth, hubAuth, hubAuthenticated, isHubAuthError, type HubAuthError, type HubAuthMiddlewareOptions } from '../src';
 import defaultExport from '../src';
@@ -30,18 +31,7 @@ afterEach(async () => {
 afterAll(() => hub.close());
 
 function options(extra: HubAuthMiddlewareOptions = {}): HubAuthMiddlewareOptions {
-  return {
-    env: {},
-    apiUrl: hub.apiUrl,
-    apiToken: hub.serviceToken,
-    clientId: hub.clientId,
-    serviceName: 'whoami',
-    servicePrefix: PREFIX,
-    publicHubUrl: `${hub.url}/hub/`,
-    cookieSecret: SECRET,
-    logger: { warn: () => undefined, error: () => undefined },
-    ...extra,
-  };
+  return fakeHubOptions(hub, SECRET, extra);
 }
 
 const me = async (req: FastifyRequest) => ({ user: req.hubUser, xsrf: req.xsrfToken });

@@ -10,6 +10,7 @@ import koa3Package from 'koa/package.json';
 import koa2Package from 'koa2/package.json';
 import request from 'supertest';
 import { startFakeHub, type FakeHub } from '../../../test/fake-hub';
+import { fakeHubOptions } from '../../../test/contract/options';
 import { HubAuth, hubAuth, hubAuthenticated, isHubAuthError, type HubAuthMiddlewareOptions, type HubAuthState, type HubRequest } from '../src';
 
 const PREFIX = '/services/whoami/';
@@ -31,18 +32,8 @@ describe.each([
   let hub: FakeHub;
   let token: string;
 
-  const options = (extra: HubAuthMiddlewareOptions = {}): HubAuthMiddlewareOptions => ({
-    env: {},
-    apiUrl: hub.apiUrl,
-    apiToken: hub.serviceToken,
-    clientId: hub.clientId,
-    serviceName: 'whoami',
-    servicePrefix: PREFIX,
-    publicHubUrl: `${hub.url}/hub/`,
-    cookieSecret: 'koa-smoke-secret-0123456789abcdef0123456789',
-    logger: { warn: () => undefined, error: () => undefined },
-    ...extra,
-  });
+  const options = (extra: HubAuthMiddlewareOptions = {}): HubAuthMiddlewareOptions =>
+    fakeHubOptions(hub, 'koa-smoke-secret-0123456789abcdef0123456789', extra);
 
   /** hubAuth() app-wide, a guarded and an open route on `@koa/router`. */
   function makeApp(extra: HubAuthMiddlewareOptions = {}, setup?: (app: Koa<HubAuthState>) => void): Koa<HubAuthState> {
