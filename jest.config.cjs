@@ -4,6 +4,8 @@
 const shared = {
   preset: 'ts-jest',
   testEnvironment: 'node',
+  // Only our sources: the Hub virtualenvs and tool caches are large and full of package.json files.
+  roots: ['<rootDir>/packages', '<rootDir>/test'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }],
   },
