@@ -629,7 +629,11 @@ class FakeHubServer implements FakeHub {
     const write = async (chunk: Buffer): Promise<boolean> => {
       if (res.destroyed) return false;
       if (!res.write(chunk)) {
-        await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        // Wait for drain or close, and remove the loser's listener so a long body leaks none.
+        const done = new AbortController();
+        const settle = (event: string) => once(res, event, { signal: done.signal }).catch(() => undefined);
+        await Promise.race([settle('drain'), settle('close')]);
+        done.abort();
       }
       return !res.destroyed;
     };
