@@ -21,7 +21,7 @@ export function withDiagnostics(err: unknown, ix: IntegrationHub | undefined, br
   parts.push(`browser last URL: ${browser ? browser.lastUrl() || '(none)' : '(no browser)'}`);
   parts.push(ix ? `--- JupyterHub ${ix.hub.version} log tail ---\n${ix.logTail(60)}` : '(the Hub did not start)');
   const message = parts.join('\n');
-  const wrapped = new Error(message, { cause: original });
+  const wrapped = new Error(message);
   const frames = (original.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
   wrapped.stack = [message, ...frames].join('\n');
   return wrapped;
@@ -39,8 +39,14 @@ export class HubFixture {
   /** For beforeAll. */
   async start(): Promise<void> {
     const t0 = Date.now();
-    this.ix = await startIntegrationHub(this.version, this.opts);
-    if (this.opts.browser) this.browserSession = await launchBrowser();
+    // Chromium starts while the Hub does
+    const browser = this.opts.browser ? launchBrowser() : undefined;
+    try {
+      this.ix = await startIntegrationHub(this.version, this.opts);
+    } finally {
+      this.browserSession = await browser?.catch(() => undefined);
+    }
+    if (browser && !this.browserSession) await browser; // rethrows the launch error
     console.log(
       `JupyterHub ${this.ix.hub.version}: ${Object.keys(this.ix.hub.services).length} services, ready in ` +
         `${this.ix.hub.startupMs} ms (with external services${this.opts.browser ? ' and Chromium' : ''}: ${Date.now() - t0} ms)`,
@@ -49,11 +55,13 @@ export class HubFixture {
 
   /** For afterAll. */
   async stop(): Promise<void> {
+    const t0 = Date.now();
     try {
       await this.browserSession?.close();
     } finally {
       await this.ix?.stop();
     }
+    if (this.ix) console.log(`JupyterHub ${this.ix.hub.version}: stopped with its services${this.browserSession ? ' and Chromium' : ''} in ${Date.now() - t0} ms`);
   }
 
   /** Runs a scenario body; a failure is rethrown with the Hub's log tail and the browser's last URL. */
