@@ -118,7 +118,10 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
     }
     const main = () => app('main');
 
-    /** Remembers every token the service showed a Hub (OAuth access tokens included) as a secret. */
+    /**
+     * Remembers as secrets every token the service showed a Hub (OAuth access tokens included) and
+     * every PKCE verifier and client secret it sent to the token endpoint.
+     */
     function harvest(): void {
       for (const h of hubs()) {
         for (const r of h.requests) {
@@ -126,6 +129,13 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
           for (const value of ([] as string[]).concat(auth ?? [])) {
             const token = value.replace(/^\S+\s+/, '');
             if (token.length >= 8) secrets.add(token);
+          }
+          if (r.path.startsWith('/hub/api/oauth2/token')) {
+            const form = new URLSearchParams(r.body);
+            for (const field of ['code_verifier', 'client_secret']) {
+              const value = form.get(field);
+              if (value && value.length >= 8) secrets.add(value);
+            }
           }
         }
       }
@@ -697,14 +707,20 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
     // -------------------------------------------------------------------------------------------
     describe('a failing Hub: 502/503 within the timeout, cached users go on, recovery by itself', () => {
       let cachedToken: string;
+      /** A browser logged in to `uncached`, whose every request asks the Hub. */
+      let session: RawJar;
       const faulty = () =>
         app('faulty', () => ({ ...baseOptions(faultHub), requestTimeoutMs: TIMEOUT_MS, cacheMaxAge: 60, negativeCacheMaxAge: 0 }));
+      const uncached = () =>
+        app('faulty-uncached', () => ({ ...baseOptions(faultHub), requestTimeoutMs: TIMEOUT_MS, cacheMaxAge: 0 }));
+      const sessionCleared = (res: RawResponse) => headerValues(res, 'set-cookie').some((c) => c.startsWith(`${COOKIE}=;`));
 
       beforeAll(async () => {
         cachedToken = faultHub.issueToken(USERS.alice);
         secrets.add(cachedToken);
         const res = await get(await faulty(), `${PREFIX}api/me`, [...API, ['authorization', `token ${cachedToken}`]]);
         expect(res.status).toBe(200);
+        session = await login(await uncached(), USERS.alice, new RawJar(), faultHub);
       });
       afterEach(() => faultHub.setFault(null));
 
@@ -737,11 +753,22 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
         }
         const cached = await get(target, `${PREFIX}api/me`, [...API, ['authorization', `token ${cachedToken}`]]);
         expect(cached.status).toBe(200);
+        // A browser session is not logged out by the outage: same failure, and its cookie is kept.
+        for (const client of [FETCH, NAVIGATE]) {
+          const browser = await send(await uncached(), { target: `${PREFIX}api/me`, headers: withCookie(client, session) });
+          expectStatus(browser, statuses);
+          expect(sessionCleared(browser)).toBe(false);
+          expect(header(browser, 'location')).toBe('');
+        }
         faultHub.setFault(null);
         const recovered = await get(target, `${PREFIX}api/me`, [...API, ['authorization', `token ${fresh}`]]);
         expect(recovered.status).toBe(200);
+        expect((await get(await uncached(), `${PREFIX}api/me`, withCookie(FETCH, session))).status).toBe(200);
       });
 
+      // Documented: the Hub's 401 (like its 403) means "this token is not valid", not an outage. A
+      // cookie session whose token the Hub refuses is therefore cleared: if something in front of the
+      // Hub answered 401 to everything, browsers would go through the (automatic) login again.
       test('a Hub answering 401 says "not a valid token": 401, not an outage; cached users go on', async () => {
         const target = await faulty();
         const fresh = faultHub.issueToken(USERS.alice);
@@ -749,6 +776,9 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
         faultHub.setFault({ type: 'status', status: 401 });
         const res = await get(target, `${PREFIX}api/me`, [...API, ['authorization', `token ${fresh}`]]);
         expect(res.status).toBe(401);
+        const browser = await get(await uncached(), `${PREFIX}api/me`, withCookie(FETCH, session.clone()));
+        expect(browser.status).toBe(401);
+        expect(sessionCleared(browser)).toBe(true);
         expect((await get(target, `${PREFIX}api/me`, [...API, ['authorization', `token ${cachedToken}`]])).status).toBe(200);
         faultHub.setFault(null);
         expect((await get(target, `${PREFIX}api/me`, [...API, ['authorization', `token ${fresh}`]])).status).toBe(200);
@@ -786,9 +816,11 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
 
     // -------------------------------------------------------------------------------------------
     describe('secrets never leak', () => {
-      test('no response header, body or log line holds a token, a cookie secret or an API token', () => {
+      test('no response header, body or log line holds a token, a PKCE verifier, a cookie secret or an API token', () => {
         harvest();
         expect(transcript.length).toBeGreaterThan(100);
+        // Tokens of OAuth logins and verifiers of code exchanges were collected too, not only ours.
+        expect(secrets.size).toBeGreaterThan(40);
         expect(logLines.length).toBeGreaterThan(0);
         const everything = `${transcript.join('\n')}\n${logLines.join('\n')}`;
         const leaked = [...secrets].filter((s) => s.length >= 8 && everything.includes(s));
