@@ -308,7 +308,7 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
     });
 
     // -------------------------------------------------------------------------------------------
-    describe('login state: refused with a 4xx before any code exchange', () => {
+    describe("login state: a 4xx before any code exchange, unless it is this browser's own live flow", () => {
       /** A started flow: the browser's jar and the callback target the Hub sent it to. */
       async function flow(jar = new RawJar(), path = PREFIX): Promise<{ jar: RawJar; callback: URL }> {
         const start = await begin(await main(), path, jar);
