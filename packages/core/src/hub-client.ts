@@ -34,7 +34,7 @@ export const MAX_REPLY_BYTES = 1024 * 1024;
 /** A FIFO semaphore. */
 class Limiter {
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting = new Set<() => void>();
   constructor(
     private readonly max: number,
     private readonly maxWaiting: number,
@@ -44,24 +44,41 @@ class Limiter {
     return this.active;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` when a slot is free. A caller still waiting after `waitMs` gets a 503, so the
+   * timeout bounds the whole lookup, not only the part after a slot was found.
+   */
+  async run<T>(task: (waitedMs: number) => Promise<T>, waitMs: number): Promise<T> {
+    const start = Date.now();
     if (this.active >= this.max) {
-      if (this.waiting.length >= this.maxWaiting) {
-        throw new HubUnavailableError('Too many Hub lookups are pending; try again shortly', {
-          status: 503,
-          retryAfter: 1,
-        });
+      if (this.waiting.size >= this.maxWaiting) {
+        throw new HubUnavailableError('Too many Hub lookups are pending; try again shortly', { status: 503, retryAfter: 1 });
       }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await new Promise<void>((resolve, reject) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          this.waiting.delete(wake);
+          reject(new HubUnavailableError(`The Hub did not answer within ${waitMs} ms (too many lookups waiting)`, { status: 503 }));
+        }, waitMs);
+        this.waiting.add(wake);
+      });
     } else {
       this.active++;
     }
     try {
-      return await task();
+      return await task(Date.now() - start);
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
+      // Hand the slot straight to the oldest waiter (Set iteration order is insertion order).
+      const next = this.waiting.values().next();
+      if (!next.done) {
+        this.waiting.delete(next.value);
+        next.value();
+      } else {
+        this.active--;
+      }
     }
   }
 }
@@ -115,10 +132,15 @@ export class HubClient {
     path: string,
     options: { headers?: Record<string, string>; body?: string } = {},
   ): Promise<HubReply> {
-    return this.limiter.run(() => this.send(method, path, options));
+    return this.limiter.run((waited) => this.send(method, path, options, Math.max(1, this.timeoutMs - waited)), this.timeoutMs);
   }
 
-  private send(method: string, path: string, options: { headers?: Record<string, string>; body?: string }): Promise<HubReply> {
+  private send(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: string },
+    timeoutMs: number,
+  ): Promise<HubReply> {
     return new Promise<HubReply>((resolve, reject) => {
       const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
       if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
@@ -146,7 +168,7 @@ export class HubClient {
             status: 503,
           }),
         );
-      }, this.timeoutMs);
+      }, timeoutMs);
       req.on('error', (err: NodeJS.ErrnoException) => {
         finish(
           new HubUnavailableError(`Cannot reach the Hub API at ${this.describe} (${err.code ?? err.message})`, {
