@@ -1,14 +1,26 @@
 /**
  * Browser login (OAuth) against a real JupyterHub (6.x and 5.x), through its real proxy, in headless
- * Chromium, for the Express, Koa and Fastify whoami-oauth examples (managed) and the same example run
- * as an external service. Scenarios (after jupyterhub/tests/test_services_auth.py):
+ * Chromium, for the Express, Koa and Fastify whoami-oauth examples (managed), the same example run as
+ * an external service, and the guard services (managed, 1 s identity cache). Scenarios (after
+ * jupyterhub/tests/test_services_auth.py), in the order they run:
  *
  * 5. the full flow: service → Hub login form → consent page → our callback → whoami JSON; the login
  *    cookie's attributes, and that it does not hold the token; PKCE S256 in the authorize request,
  *    and what each Hub does with it;
  * 6. two concurrent logins in two tabs, finished in either order, each landing on its own URL;
  * 9. API call vs navigation in the browser: `fetch()` without a login → 401, navigation → the Hub;
- * 10. xsrf on a cookie-authenticated POST: no `X-XSRFToken` → 403, the `_xsrf` cookie's value → 200.
+ * 10. xsrf on a cookie-authenticated POST: no `X-XSRFToken` → 403, the `_xsrf` cookie's value → 200;
+ * 7. logout at the Hub (`/hub/logout`): the Hub deletes the OAuth tokens of its session and clears
+ *    its session-id cookie; the services' login cookies stay. A service's cached identity is keyed
+ *    on the token AND the Hub session id (as in JupyterHub), so:
+ *    - with the browser's cookies as the logout left them, the next navigation goes back to the Hub
+ *      login at once, even for a service with the default 300 s cache;
+ *    - with the old session-id cookie put back (as test_oauth_logout does), the cached identity still
+ *      answers until the cache TTL: the whoami-oauth example (300 s) still says alice, the guard
+ *      service (1 s) sends the next navigation back to the Hub login once its TTL has passed;
+ * 8. revocation: a user whose access role came from a group is removed from it
+ *    (`DELETE /groups/members/users`); after the guard service's cache TTL, their cookie and their
+ *    API token both get 403 (a page, not a redirect to the Hub: no login loop).
  *
  * Hub 5.5.4 vs 6.1.1, as seen here:
  * - PKCE: both accept the authorize request with `code_challenge`/`code_challenge_method=S256` and
@@ -16,10 +28,14 @@
  *   code exchange fails (`invalid_grant`) and our callback answers 400. Hub 5 ignores it: the same
  *   altered flow still logs in.
  * - The user model behind the login has `user_info` (null) in 6 only.
- * - Everything else here (redirects, consent page, token expiry of 14 days, cookies, the token
- *   being deleted with the Hub session) behaves the same.
+ * - Everything else here (redirects, consent page, token expiry of 14 days, cookies, logout deleting
+ *   the session's tokens, revocation through a group) behaves the same.
+ * - Not a version difference, but seen on both: with consent pages pending in two tabs, the Hub's
+ *   own xsrf check may refuse (403) the form rendered first once the Hub has re-issued its `_xsrf`
+ *   cookie (its value carries a timestamp in seconds) for the other tab. Scenario 6 therefore lets
+ *   one tab finish before the other continues.
  */
-import { HUB_VERSIONS, type HubVersion } from '../hub';
+import { httpRequest, HUB_VERSIONS, type HubVersion } from '../hub';
 import type { Cookie, Page } from '../hub/browser';
 import { approveConsent } from '../hub/browser';
 import {
@@ -33,12 +49,24 @@ import {
   watchAuthorize,
 } from './support/browser-flows';
 import { HubFixture } from './support/fixture';
-import { FRAMEWORKS, apiService, externalService, guardService, oauthService, type Framework } from './support/hub-setup';
+import {
+  FRAMEWORKS,
+  GUARD_CACHE_SECONDS,
+  MEMBERS_GROUP,
+  apiService,
+  daveOf,
+  externalService,
+  guardService,
+  oauthService,
+  type Framework,
+} from './support/hub-setup';
 
 jest.setTimeout(120_000);
 
 interface Model {
   name?: string;
+  /** the guard services answer { route, user } */
+  user?: { name?: string };
   kind?: string;
   scopes?: string[];
   token_id?: string;
@@ -47,6 +75,8 @@ interface Model {
 }
 
 const DAY = 86_400;
+const SESSION_COOKIE = 'jupyterhub-session-id';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const isStateCookie = (name: string, service: string): boolean => name.startsWith(`service-${service}-oauth-state`);
 
 describe.each(HUB_VERSIONS.map((v) => [v] as [HubVersion]))('JupyterHub %s: browser login', (version) => {
@@ -119,13 +149,13 @@ describe.each(HUB_VERSIONS.map((v) => [v] as [HubVersion]))('JupyterHub %s: brow
       }),
     );
 
-    test.each(FRAMEWORKS)('%s: the same example as an external service, with the Hub login already done', (fw) =>
+    test.each(FRAMEWORKS)('%s: the same example as an external service (started by the test, registered by URL)', (fw) =>
       fx.run(async ({ ix, browser }) => {
         const page = await freshBrowser();
-        await loginThroughService(page, ix, ix.url(oauthService(fw)), 'alice');
         const service = externalService(fw);
         const flow = await loginThroughService(page, ix, ix.url(service, '?from=test'), 'alice');
-        expect(flow).toEqual(expect.objectContaining({ loginForm: false, consent: true }));
+        expect(flow).toEqual(expect.objectContaining({ loginForm: true, consent: true }));
+        expect(flow.authorizeUrls[0]?.searchParams.get('client_id')).toBe(`service-${service}`);
         expect(await pageJson<Model>(page)).toEqual(expect.objectContaining({ name: 'alice', kind: 'user' }));
         const names = (await browser.cookies(ix.url(service))).map((c) => c.name);
         expect(names).toContain(`service-${service}`);
@@ -173,7 +203,7 @@ describe.each(HUB_VERSIONS.map((v) => [v] as [HubVersion]))('JupyterHub %s: brow
             expect(landed.pathname).toBe(`${ix.prefix(service)}oauth_callback`);
             const text = await page.locator('body').innerText();
             expect(text).toMatch(/400 Bad request/);
-            expect(text).toMatch(/did not accept the login/);
+            expect(text).toMatch(/did not accept the login \(invalid_grant\)/);
           } else {
             expect(page.url()).toBe(ix.url(service));
             expect(await pageJson<Model>(page)).toEqual(expect.objectContaining({ name: 'alice' }));
@@ -292,6 +322,103 @@ describe.each(HUB_VERSIONS.map((v) => [v] as [HubVersion]))('JupyterHub %s: brow
         expect(wrong.status).toBe(403);
         const ok = await pageFetch(page, echo, { method: 'POST', xsrf: 'from-cookie' });
         expect({ status: ok.status, body: JSON.parse(ok.body) as unknown }).toEqual({ status: 200, body: { ok: true, name: 'alice' } });
+      }),
+    );
+  });
+
+  /** Waits until the guard service's cache entry written at `since` (ms) has expired. */
+  const afterGuardTtl = async (since: number): Promise<void> => {
+    const wait = since + GUARD_CACHE_SECONDS * 1000 + 500 - Date.now();
+    if (wait > 0) await sleep(wait);
+  };
+
+  /** Asserts that `page` was sent to the Hub's login form on its way to `service`'s authorize URL. */
+  const expectAtHubLogin = (page: Page, service: string): void => {
+    const at = new URL(page.url());
+    expect(at.pathname).toBe('/hub/login');
+    const next = new URL(at.searchParams.get('next') ?? '', at.origin);
+    expect(next.pathname).toBe(AUTHORIZE_PATH);
+    expect(next.searchParams.get('client_id')).toBe(`service-${service}`);
+  };
+
+  describe('7. logout at the Hub', () => {
+    test.each(FRAMEWORKS)('%s: tokens deleted; cached identity until the TTL only with the old Hub session; then the Hub login', (fw) =>
+      fx.run(async ({ ix, browser }) => {
+        const page = await resetBrowser(browser, ix);
+        const longCache = oauthService(fw); // the example: default cache, 300 s
+        const shortCache = guardService(fw); // cache GUARD_CACHE_SECONDS
+        await loginThroughService(page, ix, ix.url(longCache), 'alice');
+        await loginThroughService(page, ix, ix.url(shortCache), 'alice');
+        expect((await serviceTokensOf(ix, 'alice')).length).toBe(2);
+        const hubCookies = await browser.cookies(`${ix.hub.publicUrl}/hub/`);
+        const session = hubCookies.find((c) => c.name === SESSION_COOKIE) as Cookie;
+        expect(session).toBeDefined();
+        // both services know alice in this Hub session (and have cached it)
+        await page.goto(ix.url(longCache));
+        expect(await pageJson<Model>(page)).toEqual(expect.objectContaining({ name: 'alice' }));
+        await page.goto(ix.url(shortCache));
+        expect((await pageJson<Model>(page)).user?.name).toBe('alice');
+        const lastGuardLookup = Date.now();
+
+        await page.goto(`${ix.hub.publicUrl}/hub/logout`);
+        // the Hub deleted the session's OAuth tokens and its session-id cookie; our cookies stay
+        expect(await serviceTokensOf(ix, 'alice')).toEqual([]);
+        const after = await browser.cookies();
+        expect(after.filter((c) => c.name === SESSION_COOKIE)).toEqual([]);
+        expect(after.map((c) => c.name)).toEqual(expect.arrayContaining([`service-${longCache}`, `service-${shortCache}`]));
+
+        // the old Hub session id back in the jar: the cached identity answers, until the TTL
+        await browser.context.addCookies([session]);
+        await page.goto(ix.url(longCache));
+        expect(await pageJson<Model>(page)).toEqual(expect.objectContaining({ name: 'alice' }));
+        await afterGuardTtl(lastGuardLookup);
+        await page.goto(ix.url(shortCache));
+        expectAtHubLogin(page, shortCache);
+        // the Hub said the token is gone: the guard service cleared its login cookie
+        expect((await browser.cookies(ix.url(shortCache))).map((c) => c.name)).not.toContain(`service-${shortCache}`);
+
+        // without the old session id (as the logout left the browser), even the 300 s cache is bypassed
+        const jar = await browser.cookies();
+        await browser.context.clearCookies();
+        await browser.context.addCookies(jar.filter((c) => c.name !== SESSION_COOKIE));
+        await page.goto(ix.url(longCache));
+        expectAtHubLogin(page, longCache);
+      }),
+    );
+  });
+
+  describe('8. revoked access', () => {
+    test.each(FRAMEWORKS)('%s: removed from the group carrying the role → 403 after the cache TTL (page, fetch, token)', (fw) =>
+      fx.run(async ({ ix, hub, browser }) => {
+        const user = daveOf(fw);
+        const service = guardService(fw);
+        const url = ix.url(service);
+        const page = await resetBrowser(browser, ix, [user]);
+        const token = await hub.createUserToken(user);
+        try {
+          await loginThroughService(page, ix, url, user);
+          expect((await pageJson<Model>(page)).user?.name).toBe(user);
+          expect((await httpRequest(url, { headers: { Authorization: `token ${token}` } })).status).toBe(200);
+          const lastLookup = Date.now();
+
+          const removed = await hub.api('DELETE', `/groups/${MEMBERS_GROUP}/users`, { users: [user] });
+          expect(removed.status).toBe(200);
+          await afterGuardTtl(lastLookup);
+
+          const response = await page.goto(url);
+          expect(response?.status()).toBe(403);
+          expect(page.url()).toBe(url); // not sent to the Hub: no login loop
+          expect(await page.locator('h1').innerText()).toBe('403 Forbidden');
+          const fetched = await pageFetch(page, ix.prefix(service));
+          expect(fetched.status).toBe(403);
+          expect(JSON.parse(fetched.body)).toEqual(expect.objectContaining({ code: 'ERR_HUBAUTH_FORBIDDEN' }));
+          // the login cookie stays: the Hub still knows the token, it just no longer grants access
+          expect((await browser.cookies(url)).map((c) => c.name)).toContain(`service-${service}`);
+          const byToken = await httpRequest(url, { headers: { Authorization: `token ${token}` } });
+          expect(byToken.status).toBe(403);
+        } finally {
+          await hub.api('POST', `/groups/${MEMBERS_GROUP}/users`, { users: [user] });
+        }
       }),
     );
   });

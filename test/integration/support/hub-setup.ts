@@ -79,9 +79,15 @@ export interface IntegrationHub {
   stop(): Promise<void>;
 }
 
+/** The groups of services a file can run (default: all). Token-only services are always there. */
+export type ServiceGroup = 'whoami-api' | 'whoami-oauth' | 'guard' | 'external';
+export const ALL_GROUPS: readonly ServiceGroup[] = ['whoami-api', 'whoami-oauth', 'guard', 'external'];
+
 export interface StartOptions {
   /** Python appended to the Hub's configuration. */
   extraConfig?: string;
+  /** Which services to run (each group: one per framework). Fewer managed services start faster. */
+  groups?: readonly ServiceGroup[];
 }
 
 /**
@@ -168,19 +174,21 @@ function startExternal(name: string, script: string, env: Record<string, string>
 }
 
 /**
- * Starts one JupyterHub of `version` with every service of the integration tests (the external ones
- * included) and waits until each answers through the proxy. Stops everything it started when anything fails.
+ * Starts one JupyterHub of `version` with the services of `opts.groups` (default: all, the external
+ * ones included) and waits until each answers through the proxy. Stops everything it started when anything fails.
  */
 export async function startIntegrationHub(version: HubVersion, opts: StartOptions = {}): Promise<IntegrationHub> {
   const cookieSecret = secret();
   const node = process.execPath;
-  const reserved = await reservePorts(FRAMEWORKS.length);
+  const groups = new Set(opts.groups ?? ALL_GROUPS);
+  const reserved = await reservePorts(groups.has('external') ? FRAMEWORKS.length : 0);
   const extPorts = reserved.ports;
   const extTokens = FRAMEWORKS.map(() => secret());
 
   const services: HubServiceSpec[] = [];
   for (const fw of FRAMEWORKS) {
     for (const kind of ['api', 'oauth'] as const) {
+      if (!groups.has(`whoami-${kind}`)) continue;
       services.push({
         name: `whoami-${kind}-${fw}`,
         managed: {
@@ -190,6 +198,7 @@ export async function startIntegrationHub(version: HubVersion, opts: StartOption
         },
       });
     }
+    if (!groups.has('guard')) continue;
     services.push({
       name: guardService(fw),
       managed: {
@@ -206,7 +215,8 @@ export async function startIntegrationHub(version: HubVersion, opts: StartOption
       },
     });
   }
-  FRAMEWORKS.forEach((fw, i) => {
+  const externalFrameworks = groups.has('external') ? FRAMEWORKS : [];
+  externalFrameworks.forEach((fw, i) => {
     const name = externalService(fw);
     services.push({
       name,
@@ -245,7 +255,7 @@ export async function startIntegrationHub(version: HubVersion, opts: StartOption
   // Hub is spawned, so the external services are started from there.
   const extraConfig = (ctx: HubConfigContext): string => {
     reserved.release(); // startHub has chosen its ports by now
-    FRAMEWORKS.forEach((fw, i) => {
+    externalFrameworks.forEach((fw, i) => {
       const name = externalService(fw);
       externals.push(
         startExternal(name, `examples/${fw}/whoami-oauth.mjs`, {
