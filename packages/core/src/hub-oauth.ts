@@ -22,6 +22,8 @@ import { XSRF_COOKIE, XsrfTokens, submittedXsrfToken } from './xsrf';
 
 /** Longest login-cookie lifetime honoured, whatever `expires_in` says (seconds). */
 const MAX_SESSION_AGE = 365 * 86_400;
+/** Most logins one browser may have in flight; starting another drops the oldest. */
+const MAX_PENDING_LOGINS = 5;
 /** Lifetime when the Hub does not say (its own default, 14 days). */
 const DEFAULT_SESSION_AGE = 14 * 86_400;
 
@@ -186,8 +188,10 @@ export class HubOAuth extends HubAuth {
     const c = this.config;
     const pairs = parseCookieHeader(request.headers.cookie);
     const flow = this.stateCodec.create(safeNextUrl(next, c.servicePrefix));
+    const stale = this.staleStateCookies(pairs);
     // A login already in flight keeps its cookie; this one gets a suffixed name.
-    const name = pairs.some(([n]) => n === this.stateCookieName) ? `${this.stateCookieName}-${letters(8)}` : this.stateCookieName;
+    const taken = pairs.some(([n]) => n === this.stateCookieName) && !stale.includes(this.stateCookieName);
+    const name = taken ? `${this.stateCookieName}-${letters(8)}` : this.stateCookieName;
     const params = new URLSearchParams({
       client_id: c.clientId,
       redirect_uri: c.oauthRedirectUri,
@@ -202,6 +206,7 @@ export class HubOAuth extends HubAuth {
         location: `${c.authorizeUrl}?${params.toString()}`,
         'cache-control': 'no-store',
         'set-cookie': [
+          ...stale.filter((n) => n !== name).map((n) => clearCookie(n, c.cookiePath, this.secure(request))),
           serializeCookie(name, flow.cookie, {
             path: c.cookiePath,
             maxAge: c.stateMaxAge,
@@ -221,6 +226,23 @@ export class HubOAuth extends HubAuth {
 
   private stateCookies(pairs: CookiePairs): Array<readonly [string, string]> {
     return pairs.filter(([n]) => n === this.stateCookieName || n.startsWith(`${this.stateCookieName}-`));
+  }
+
+  /**
+   * State cookies to drop when a new login starts: unreadable or expired ones, and the oldest beyond
+   * {@link MAX_PENDING_LOGINS} - 1, so abandoned logins cannot grow the Cookie header without bound.
+   */
+  private staleStateCookies(pairs: CookiePairs): string[] {
+    const live: Array<{ name: string; issuedAt: number }> = [];
+    const stale: string[] = [];
+    for (const [name, value] of this.stateCookies(pairs)) {
+      const flow = this.stateCodec.openCookie(value);
+      if (flow) live.push({ name, issuedAt: flow.issuedAt });
+      else stale.push(name);
+    }
+    live.sort((a, b) => b.issuedAt - a.issuedAt);
+    for (const { name } of live.slice(MAX_PENDING_LOGINS - 1)) stale.push(name);
+    return stale;
   }
 
   private clearStateCookies(pairs: CookiePairs, request: HubRequest): string[] {

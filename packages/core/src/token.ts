@@ -62,6 +62,16 @@ export function parseAuthorizationHeader(value: string | readonly string[] | und
   return checkToken(rest, 'Authorization');
 }
 
+/** How many times a header occurs in Node's flat `rawHeaders` list (names are case-insensitive). */
+function countHeader(rawHeaders: readonly string[], lowerName: string): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) count++;
+  }
+  return count;
+}
+
 /** Reads one query parameter from a request target without throwing on malformed encodings. */
 export function queryParam(url: string, name: string): string | null {
   // The fragment goes first: a `?` inside it does not start a query.
@@ -86,6 +96,10 @@ export function isWebsocket(request: HubRequest): boolean {
  * Throws {@link InvalidRequestError} for malformed credentials.
  */
 export function extractToken(request: HubRequest, allowTokenInUrl: boolean): FoundToken | null {
+  if (request.headers.authorization !== undefined && request.rawHeaders && countHeader(request.rawHeaders, 'authorization') > 1) {
+    // Another hop (a proxy, a log) may read a different one of them than we would.
+    throw new InvalidRequestError('Several Authorization headers were sent');
+  }
   const header = parseAuthorizationHeader(request.headers.authorization);
   if (header !== null) return { token: header, source: 'header' };
   if (allowTokenInUrl || isWebsocket(request)) {

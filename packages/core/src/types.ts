@@ -15,6 +15,11 @@ export interface HubRequest {
   /** Request headers (lower-case names, as in Node's `IncomingMessage.headers`). */
   headers: HubRequestHeaders;
   /**
+   * Node's `IncomingMessage.rawHeaders`, when available. Node keeps only the first `Authorization`
+   * header in `headers`; with the raw list, a request carrying several is refused instead.
+   */
+  rawHeaders?: readonly string[];
+  /**
    * Whether the browser reached us over https, as the framework resolved it (it knows whether to
    * trust `X-Forwarded-Proto`). Used only for the `Secure` cookie attribute when no public URL is configured.
    */

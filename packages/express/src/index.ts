@@ -37,7 +37,7 @@ export interface HubAuthMiddleware extends RequestHandler {
 }
 
 function toHubRequest(req: Request): HubRequest {
-  return { method: req.method, url: req.originalUrl || req.url, headers: req.headers, secure: req.secure, ip: req.ip, body: req.body as unknown };
+  return { method: req.method, url: req.originalUrl || req.url, headers: req.headers, rawHeaders: req.rawHeaders, secure: req.secure, ip: req.ip, body: req.body as unknown };
 }
 
 function send(res: Response, response: HubResponse): void {

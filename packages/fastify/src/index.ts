@@ -57,6 +57,7 @@ function toHubRequest(request: FastifyRequest): HubRequest {
     method: request.method,
     url: request.url,
     headers: request.headers,
+    rawHeaders: request.raw.rawHeaders,
     secure: request.protocol === 'https',
     ip: request.ip,
     body: request.body,

@@ -40,7 +40,7 @@ type Carrier = { [KEY]?: { flow: HubAuthFlow; state: RequestAuthState } };
 
 function toHubRequest(ctx: ExtendableContext): HubRequest {
   const body = (ctx.request as { body?: unknown }).body;
-  return { method: ctx.method, url: ctx.originalUrl || ctx.url, headers: ctx.req.headers, secure: ctx.secure, ip: ctx.ip, body };
+  return { method: ctx.method, url: ctx.originalUrl || ctx.url, headers: ctx.req.headers, rawHeaders: ctx.req.rawHeaders, secure: ctx.secure, ip: ctx.ip, body };
 }
 
 function send(ctx: ExtendableContext, response: HubResponse): void {
