@@ -18,6 +18,9 @@
  *    - with the old session-id cookie put back (as test_oauth_logout does), the cached identity still
  *      answers until the cache TTL: the whoami-oauth example (300 s) still says alice, the guard
  *      service (1 s) sends the next navigation back to the Hub login once its TTL has passed;
+ * 7b. logout at the service (`<prefix>logout`): our cookies are cleared, the cached identity is
+ *    forgotten (the old cookies put back no longer answer from the cache), and the browser goes on
+ *    to the Hub's logout;
  * 8. revocation: a user whose access role came from a group is removed from it
  *    (`DELETE /groups/members/users`); after the guard service's cache TTL, their cookie and their
  *    API token both get 403 (a page, not a redirect to the Hub: no login loop).
@@ -383,6 +386,30 @@ describe.each(HUB_VERSIONS.map((v) => [v] as [HubVersion]))('JupyterHub %s: brow
         await browser.context.addCookies(jar.filter((c) => c.name !== SESSION_COOKIE));
         await page.goto(ix.url(longCache));
         expectAtHubLogin(page, longCache);
+      }),
+    );
+  });
+
+  describe('7b. logout at the service', () => {
+    test.each(FRAMEWORKS)('%s: <prefix>logout clears our cookies, forgets the cached identity and logs out at the Hub', (fw) =>
+      fx.run(async ({ ix, browser }) => {
+        const page = await freshBrowser();
+        const service = oauthService(fw); // default cache, 300 s
+        await loginThroughService(page, ix, ix.url(service), 'alice');
+        const jar = await browser.cookies();
+        const kept = jar.filter((c) => c.name === `service-${service}` || c.name === SESSION_COOKIE);
+        expect(kept).toHaveLength(2);
+
+        await page.goto(ix.url(service, 'logout'));
+        expect(new URL(page.url()).pathname).toMatch(/^\/hub\/(login|logout)$/);
+        expect((await browser.cookies(ix.url(service))).map((c) => c.name)).not.toContain(`service-${service}`);
+        expect(await serviceTokensOf(ix, 'alice')).toEqual([]); // the Hub logged out: the token is gone
+
+        // our old login cookie and the old Hub session id back in the jar: a service that had kept its
+        // cache entry would still answer alice (see 7); this one asks the Hub and sends us to log in
+        await browser.context.addCookies(kept);
+        await page.goto(ix.url(service));
+        expectAtHubLogin(page, service);
       }),
     );
   });
