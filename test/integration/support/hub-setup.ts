@@ -1,7 +1,7 @@
 /**
- * The real JupyterHub every integration file runs against: all six examples (whoami-api and
- * whoami-oauth in Express, Koa and Fastify) and the guard service of each framework as MANAGED
- * services, one EXTERNAL service per framework that we start ourselves, token-only services whose
+ * The real JupyterHub the scenario files (service-tokens, browser-oauth) run against: all six
+ * examples (whoami-api and whoami-oauth in Express, Koa and Fastify) and the guard service of each
+ * framework as MANAGED services, one EXTERNAL service per framework that we start ourselves, token-only services whose
  * own tokens carry access scopes, and users, groups and roles for the access decisions.
  *
  * | who | what they hold |
