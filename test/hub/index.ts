@@ -143,11 +143,14 @@ export function assertHubInstalled(version: HubVersion): void {
 // Ports
 // ---------------------------------------------------------------------------------------------
 
-/** `count` distinct free TCP ports on 127.0.0.1 (bound to port 0, then released). */
-export async function freePorts(count: number): Promise<number[]> {
+/**
+ * `count` distinct free ports on 127.0.0.1, kept bound until `release()`, so that another caller
+ * choosing ports meanwhile cannot be given one of them.
+ */
+export async function reservePorts(count: number): Promise<{ ports: number[]; release(): Promise<void> }> {
   const servers: net.Server[] = [];
+  const release = () => Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined);
   try {
-    const ports: number[] = [];
     for (let i = 0; i < count; i++) {
       const server = net.createServer();
       servers.push(server);
@@ -155,14 +158,19 @@ export async function freePorts(count: number): Promise<number[]> {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', () => resolve());
       });
-      const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('no port');
-      ports.push(address.port);
     }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  } catch (err) {
+    await release();
+    throw err;
   }
+  return { ports: servers.map((s) => (s.address() as net.AddressInfo).port), release };
+}
+
+/** `count` distinct free TCP ports on 127.0.0.1 (bound to port 0, then released). */
+export async function freePorts(count: number): Promise<number[]> {
+  const { ports, release } = await reservePorts(count);
+  await release();
+  return ports;
 }
 
 export async function freePort(): Promise<number> {

@@ -24,11 +24,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
   repoRoot,
+  reservePorts,
   startHub,
   type HubConfigContext,
   type HubServiceSpec,
@@ -88,34 +88,6 @@ export interface StartOptions {
   extraConfig?: string;
   /** Which services to run (each group: one per framework). Fewer managed services start faster. */
   groups?: readonly ServiceGroup[];
-}
-
-/**
- * `count` free ports on 127.0.0.1, kept bound until `release()`: startHub picks its own ports while
- * ours are still held, so it cannot be given one of them.
- */
-async function reservePorts(count: number): Promise<{ ports: number[]; release(): void }> {
-  const servers: net.Server[] = [];
-  let released = false;
-  const release = (): void => {
-    if (released) return;
-    released = true;
-    for (const server of servers) server.close();
-  };
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = net.createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
-    }
-  } catch (err) {
-    release();
-    throw err;
-  }
-  return { ports: servers.map((s) => (s.address() as net.AddressInfo).port), release };
 }
 
 function tail(file: string, lines: number): string {
@@ -254,7 +226,7 @@ export async function startIntegrationHub(version: HubVersion, opts: StartOption
   // URL is only known once startHub has chosen its ports: the config callback learns it before the
   // Hub is spawned, so the external services are started from there.
   const extraConfig = (ctx: HubConfigContext): string => {
-    reserved.release(); // startHub has chosen its ports by now
+    void reserved.release(); // startHub has chosen its ports by now
     externalFrameworks.forEach((fw, i) => {
       const name = externalService(fw);
       externals.push(
@@ -296,7 +268,7 @@ export async function startIntegrationHub(version: HubVersion, opts: StartOption
       extraConfig,
     });
   } catch (err) {
-    reserved.release();
+    await reserved.release();
     const tails = externals.map((e) => `--- external service ${e.name} ---\n${e.logTail(15)}`).join('\n');
     await stopExternals().catch(() => undefined);
     if (err instanceof Error && tails) err.message += `\n${tails}`;
