@@ -78,11 +78,13 @@ export class HubAuthFlow {
    * the caller without rejecting anyone.
    */
   async identify(request: HubRequest): Promise<{ step: FlowStep; state: RequestAuthState | null }> {
-    try {
-      const routed = await this.auth.route(request);
-      if (routed) return { step: { type: 'respond', response: routed }, state: null };
-    } catch (err) {
-      return { step: this.fail(err, request), state: null };
+    if (this.auth.ownRoute(request)) {
+      try {
+        const routed = await this.auth.route(request);
+        if (routed) return { step: { type: 'respond', response: routed }, state: null };
+      } catch (err) {
+        return { step: this.fail(err, request), state: null };
+      }
     }
     const identity = await this.auth.authenticate(request);
     return { step: { type: 'next' }, state: { request, identity } };

@@ -141,6 +141,8 @@ export class HubAuth {
   readonly config: HubAuthConfig;
   /** @internal */ protected readonly client: HubClient;
   /** @internal */ protected readonly cache: IdentityCache;
+  // Weak on both keys: decisions go away with the cached model or the guard.
+  private readonly decisions = new WeakMap<HubUser, WeakMap<AccessPolicy, string | null>>();
 
   constructor(options: HubAuthOptions = {}) {
     this.config = this.resolveConfig(options);
@@ -282,6 +284,24 @@ export class HubAuth {
     }
   }
 
+  /**
+   * {@link accessDenial}, remembered per (identity, policy): cached models and guard options are
+   * the same objects request after request, so the scope check runs once per cache entry and route.
+   */
+  private cachedDenial(user: HubUser, policy: AccessPolicy): string | null {
+    let byPolicy = this.decisions.get(user);
+    if (!byPolicy) {
+      byPolicy = new WeakMap();
+      this.decisions.set(user, byPolicy);
+    }
+    let denial = byPolicy.get(policy);
+    if (denial === undefined) {
+      denial = this.accessDenial(user, policy);
+      byPolicy.set(policy, denial);
+    }
+    return denial;
+  }
+
   /** Why `user` may not pass `policy`, or `null` when it may. */
   accessDenial(user: HubUser, policy: AccessPolicy = {}): string | null {
     const who = `${user.kind} ${user.name} is not allowed`;
@@ -326,7 +346,7 @@ export class HubAuth {
         identity.rejected = true;
         return identity;
       }
-      identity.user = await this.applyHooks(user, request);
+      identity.user = this.config.postAuthHook ? await this.applyHooks(user, request) : user;
       if (!identity.user) identity.error = new ForbiddenError(`${user.kind} ${user.name} is not allowed`);
     } catch (err) {
       identity.error = this.asError(err);
@@ -369,7 +389,7 @@ export class HubAuth {
         ),
       };
     }
-    const denial = this.accessDenial(user, policy);
+    const denial = this.cachedDenial(user, policy);
     if (denial) {
       const scopes = policy.scopes ?? this.config.accessScopes ?? [];
       return { action: 'deny', error: new ForbiddenError(denial, { realm: this.config.servicePrefix, scopes }) };
@@ -382,6 +402,11 @@ export class HubAuth {
    * Returns `null` when the request is not one of them.
    */
   async route(_request: HubRequest): Promise<HubResponse | null> {
+    return null;
+  }
+
+  /** Which of this library's own routes `request` is for, if any (a cheap, synchronous check). */
+  ownRoute(_request: HubRequest): 'callback' | 'logout' | null {
     return null;
   }
 

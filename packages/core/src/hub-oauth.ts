@@ -172,7 +172,7 @@ export class HubOAuth extends HubAuth {
         return identity;
       }
       if (session.stale) identity.setCookies.push(this.sessionCookie(session.token, session.remaining, request));
-      identity.user = await this.applyHooks(user, request);
+      identity.user = this.config.postAuthHook ? await this.applyHooks(user, request) : user;
       if (!identity.user) identity.error = new ForbiddenError(`${user.kind} ${user.name} is not allowed`);
     } catch (err) {
       identity.error = this.asError(err);
@@ -381,10 +381,22 @@ export class HubOAuth extends HubAuth {
    * other request. Errors are thrown as {@link HubAuthError}s for the framework to render.
    */
   override async route(request: HubRequest): Promise<HubResponse | null> {
+    switch (this.ownRoute(request)) {
+      case 'callback':
+        return this.handleCallback(request);
+      case 'logout':
+        return this.logout(request);
+      default:
+        return null;
+    }
+  }
+
+  override ownRoute(request: HubRequest): 'callback' | 'logout' | null {
     const path = pathOf(request.url);
+    if (path !== this.callbackPath && path !== this.logoutPath) return null;
     const method = request.method.toUpperCase();
-    if (path === this.callbackPath && (method === 'GET' || method === 'HEAD')) return this.handleCallback(request);
-    if (path === this.logoutPath && (method === 'GET' || method === 'POST')) return this.logout(request);
+    if (path === this.callbackPath && (method === 'GET' || method === 'HEAD')) return 'callback';
+    if (path === this.logoutPath && (method === 'GET' || method === 'POST')) return 'logout';
     return null;
   }
 }
