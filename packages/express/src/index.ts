@@ -37,7 +37,16 @@ export interface HubAuthMiddleware extends RequestHandler {
 }
 
 function toHubRequest(req: Request): HubRequest {
-  return { method: req.method, url: req.originalUrl || req.url, headers: req.headers, rawHeaders: req.rawHeaders, secure: req.secure, ip: req.ip, body: req.body as unknown };
+  return {
+    method: req.method,
+    url: req.originalUrl || req.url,
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    // Getters: each costs a trust-proxy evaluation, and core reads them only to set cookies or check xsrf.
+    get secure() { return req.secure; },
+    get ip() { return req.ip; },
+    get body() { return req.body as unknown; },
+  };
 }
 
 function send(res: Response, response: HubResponse): void {

@@ -58,9 +58,10 @@ function toHubRequest(request: FastifyRequest): HubRequest {
     url: request.url,
     headers: request.headers,
     rawHeaders: request.raw.rawHeaders,
-    secure: request.protocol === 'https',
-    ip: request.ip,
-    body: request.body,
+    // Getters: each costs a trust-proxy evaluation, and core reads them only to set cookies or check xsrf.
+    get secure() { return request.protocol === 'https'; },
+    get ip() { return request.ip; },
+    get body() { return request.body; },
   };
 }
 

@@ -39,8 +39,16 @@ const KEY = Symbol.for('hubauth.koa.flow');
 type Carrier = { [KEY]?: { flow: HubAuthFlow; state: RequestAuthState } };
 
 function toHubRequest(ctx: ExtendableContext): HubRequest {
-  const body = (ctx.request as { body?: unknown }).body;
-  return { method: ctx.method, url: ctx.originalUrl || ctx.url, headers: ctx.req.headers, rawHeaders: ctx.req.rawHeaders, secure: ctx.secure, ip: ctx.ip, body };
+  return {
+    method: ctx.method,
+    url: ctx.originalUrl || ctx.url,
+    headers: ctx.req.headers,
+    rawHeaders: ctx.req.rawHeaders,
+    // Getters: each costs a proxy-header evaluation, and core reads them only to set cookies or check xsrf.
+    get secure() { return ctx.secure; },
+    get ip() { return ctx.ip; },
+    get body() { return (ctx.request as { body?: unknown }).body; },
+  };
 }
 
 function send(ctx: ExtendableContext, response: HubResponse): void {
