@@ -41,6 +41,9 @@ export type FlowStep =
   | { type: 'respond'; response: HubResponse }
   | { type: 'error'; error: HubAuthError };
 
+/** The common step, shared: it is returned on every allowed request. */
+const NEXT: FlowStep = Object.freeze({ type: 'next' });
+
 /** Builds {@link HubOAuth} or {@link HubAuth} from adapter options. */
 export function createHubAuth(options: HubAuthMiddlewareOptions = {}): HubAuth {
   if (options.instance !== undefined) {
@@ -87,7 +90,7 @@ export class HubAuthFlow {
       }
     }
     const identity = await this.auth.authenticate(request);
-    return { step: { type: 'next' }, state: { request, identity } };
+    return { step: NEXT, state: { request, identity } };
   }
 
   /** A guarded route: let through, redirect to login, or fail (per the error mode). */
@@ -99,7 +102,7 @@ export class HubAuthFlow {
       };
     }
     const decision = this.auth.authorize(state.identity, state.request, options);
-    if (decision.action === 'allow') return { type: 'next' };
+    if (decision.action === 'allow') return NEXT;
     if (decision.action === 'redirect') return { type: 'respond', response: decision.response };
     return this.fail(decision.error, state.request, options.errors);
   }

@@ -43,9 +43,10 @@ export class IdentityCache {
   constructor(options: IdentityCacheOptions) {
     this.positiveTtl = Math.round(options.maxAge * 1000);
     this.negativeTtl = Math.round(options.negativeMaxAge * 1000);
+    // ttlResolution: read the clock at most every 100 ms; lifetimes of seconds do not need more.
     this.lru =
       this.positiveTtl > 0
-        ? new LRUCache<string, Entry>({ max: options.maxEntries, ttl: this.positiveTtl, ttlAutopurge: false })
+        ? new LRUCache<string, Entry>({ max: options.maxEntries, ttl: this.positiveTtl, ttlAutopurge: false, ttlResolution: 100 })
         : null;
   }
 

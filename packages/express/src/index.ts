@@ -36,17 +36,21 @@ export interface HubAuthMiddleware extends RequestHandler {
   readonly flow: HubAuthFlow;
 }
 
-function toHubRequest(req: Request): HubRequest {
-  return {
-    method: req.method,
-    url: req.originalUrl || req.url,
-    headers: req.headers,
-    rawHeaders: req.rawHeaders,
-    // Getters: each costs a trust-proxy evaluation, and core reads them only to set cookies or check xsrf.
-    get secure() { return req.secure; },
-    get ip() { return req.ip; },
-    get body() { return req.body as unknown; },
-  };
+/** The request as core sees it. `secure`, `ip` and `body` are read lazily (a trust-proxy evaluation each). */
+class ExpressHubRequest implements HubRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Request['headers'];
+  readonly rawHeaders: string[];
+  constructor(private readonly req: Request) {
+    this.method = req.method;
+    this.url = req.originalUrl || req.url;
+    this.headers = req.headers;
+    this.rawHeaders = req.rawHeaders;
+  }
+  get secure(): boolean { return this.req.secure; }
+  get ip(): string | undefined { return this.req.ip; }
+  get body(): unknown { return this.req.body as unknown; }
 }
 
 function send(res: Response, response: HubResponse): void {
@@ -69,7 +73,7 @@ type WithFlow = Request & { [FLOW]?: HubAuthFlow };
 export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddleware {
   const flow = new HubAuthFlow(options);
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
-    const request = toHubRequest(req);
+    const request = new ExpressHubRequest(req);
     flow.identify(request).then(({ step, state }) => {
       (req as WithFlow)[FLOW] = flow;
       if (state) {

@@ -52,17 +52,21 @@ declare module 'fastify' {
 const STATE = Symbol.for('hubauth.fastify.state');
 type WithState = FastifyRequest & { [STATE]: { flow: HubAuthFlow; state: RequestAuthState | null } | null };
 
-function toHubRequest(request: FastifyRequest): HubRequest {
-  return {
-    method: request.method,
-    url: request.url,
-    headers: request.headers,
-    rawHeaders: request.raw.rawHeaders,
-    // Getters: each costs a trust-proxy evaluation, and core reads them only to set cookies or check xsrf.
-    get secure() { return request.protocol === 'https'; },
-    get ip() { return request.ip; },
-    get body() { return request.body; },
-  };
+/** The request as core sees it. `secure`, `ip` and `body` are read lazily (a trust-proxy evaluation each). */
+class FastifyHubRequest implements HubRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: FastifyRequest['headers'];
+  readonly rawHeaders: string[];
+  constructor(private readonly request: FastifyRequest) {
+    this.method = request.method;
+    this.url = request.url;
+    this.headers = request.headers;
+    this.rawHeaders = request.raw.rawHeaders;
+  }
+  get secure(): boolean { return this.request.protocol === 'https'; }
+  get ip(): string { return this.request.ip; }
+  get body(): unknown { return this.request.body; }
 }
 
 function send(reply: FastifyReply, response: HubResponse): FastifyReply {
@@ -99,7 +103,7 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
 
   // preValidation: the body is parsed by then (an `_xsrf` form field counts), and guards run later, in preHandler.
   fastify.addHook('preValidation', async (request, reply) => {
-    const { step, state } = await flow.identify(toHubRequest(request));
+    const { step, state } = await flow.identify(new FastifyHubRequest(request));
     (request as WithState)[STATE] = { flow, state };
     if (state) {
       request.hubUser = state.identity.user;

@@ -38,17 +38,21 @@ export type HubAuthMiddleware<StateT extends HubAuthState = HubAuthState, Contex
 const KEY = Symbol.for('hubauth.koa.flow');
 type Carrier = { [KEY]?: { flow: HubAuthFlow; state: RequestAuthState } };
 
-function toHubRequest(ctx: ExtendableContext): HubRequest {
-  return {
-    method: ctx.method,
-    url: ctx.originalUrl || ctx.url,
-    headers: ctx.req.headers,
-    rawHeaders: ctx.req.rawHeaders,
-    // Getters: each costs a proxy-header evaluation, and core reads them only to set cookies or check xsrf.
-    get secure() { return ctx.secure; },
-    get ip() { return ctx.ip; },
-    get body() { return (ctx.request as { body?: unknown }).body; },
-  };
+/** The request as core sees it. `secure`, `ip` and `body` are read lazily (proxy headers are parsed for each). */
+class KoaHubRequest implements HubRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: ExtendableContext['req']['headers'];
+  readonly rawHeaders: string[];
+  constructor(private readonly ctx: ExtendableContext) {
+    this.method = ctx.method;
+    this.url = ctx.originalUrl || ctx.url;
+    this.headers = ctx.req.headers;
+    this.rawHeaders = ctx.req.rawHeaders;
+  }
+  get secure(): boolean { return this.ctx.secure; }
+  get ip(): string { return this.ctx.ip; }
+  get body(): unknown { return (this.ctx.request as { body?: unknown }).body; }
 }
 
 function send(ctx: ExtendableContext, response: HubResponse): void {
@@ -73,7 +77,7 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
 ): HubAuthMiddleware<StateT, ContextT> {
   const flow = new HubAuthFlow(options);
   const middleware = async (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next): Promise<void> => {
-    const { step, state } = await flow.identify(toHubRequest(ctx));
+    const { step, state } = await flow.identify(new KoaHubRequest(ctx));
     if (state) {
       (ctx as Carrier)[KEY] = { flow, state };
       const { user, xsrfToken, setCookies } = state.identity;
