@@ -93,6 +93,16 @@ export class HubAuthFlow {
     return { step: NEXT, state: { request, identity } };
   }
 
+  /**
+   * {@link identify} without waiting, when the caller's token is already in the cache (most
+   * requests). `undefined` means: call {@link identify}.
+   */
+  identifyCached(request: HubRequest): RequestAuthState | undefined {
+    if (this.auth.ownRoute(request)) return undefined;
+    const identity = this.auth.authenticateCached(request);
+    return identity && { request, identity };
+  }
+
   /** A guarded route: let through, redirect to login, or fail (per the error mode). */
   guard(state: RequestAuthState | null | undefined, options: HubAuthenticatedOptions = {}): FlowStep {
     if (!state) {

@@ -72,16 +72,25 @@ type WithFlow = Request & { [FLOW]?: HubAuthFlow };
  */
 export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddleware {
   const flow = new HubAuthFlow(options);
+  const remember = (req: Request, res: Response, state: RequestAuthState | null): void => {
+    (req as WithFlow)[FLOW] = flow;
+    if (!state) return;
+    req.hubAuthState = state;
+    if (state.identity.user) req.hubUser = state.identity.user;
+    res.locals.xsrfToken = state.identity.xsrfToken;
+    if (state.identity.setCookies.length) res.append('Set-Cookie', state.identity.setCookies);
+  };
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     const request = new ExpressHubRequest(req);
+    // A cached token is answered without waiting; anything else takes the asynchronous path.
+    const cached = flow.identifyCached(request);
+    if (cached) {
+      remember(req, res, cached);
+      next();
+      return;
+    }
     flow.identify(request).then(({ step, state }) => {
-      (req as WithFlow)[FLOW] = flow;
-      if (state) {
-        req.hubAuthState = state;
-        if (state.identity.user) req.hubUser = state.identity.user;
-        res.locals.xsrfToken = state.identity.xsrfToken;
-        if (state.identity.setCookies.length) res.append('Set-Cookie', state.identity.setCookies);
-      }
+      remember(req, res, state);
       if (step.type === 'respond') send(res, step.response);
       else if (step.type === 'error') next(step.error);
       else next();

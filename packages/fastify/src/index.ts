@@ -101,18 +101,28 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
   if (flow.auth instanceof HubOAuth) mountOwnRoutes(fastify, flow.auth);
   if (options.instance === undefined) fastify.addHook('onClose', async () => flow.auth.close());
 
-  // preValidation: the body is parsed by then (an `_xsrf` form field counts), and guards run later, in preHandler.
-  fastify.addHook('preValidation', async (request, reply) => {
-    const { step, state } = await flow.identify(new FastifyHubRequest(request));
+  const remember = (request: FastifyRequest, reply: FastifyReply, state: RequestAuthState | null): void => {
     (request as WithState)[STATE] = { flow, state };
-    if (state) {
-      request.hubUser = state.identity.user;
-      request.xsrfToken = state.identity.xsrfToken;
-      if (state.identity.setCookies.length) reply.header('set-cookie', [...state.identity.setCookies]);
+    if (!state) return;
+    request.hubUser = state.identity.user;
+    request.xsrfToken = state.identity.xsrfToken;
+    if (state.identity.setCookies.length) reply.header('set-cookie', [...state.identity.setCookies]);
+  };
+  // preValidation: the body is parsed by then (an `_xsrf` form field counts), and guards run later, in
+  // preHandler. Callback style, so that a cached token goes on without a promise.
+  fastify.addHook('preValidation', (request, reply, done) => {
+    const hubRequest = new FastifyHubRequest(request);
+    const cached = flow.identifyCached(hubRequest);
+    if (cached) {
+      remember(request, reply, cached);
+      done();
+      return;
     }
-    if (step.type === 'respond') return send(reply, step.response);
-    if (step.type === 'error') throw step.error;
-    return undefined;
+    flow.identify(hubRequest).then(({ step, state }) => {
+      remember(request, reply, state);
+      if (step.type === 'respond') send(reply, step.response);
+      else done(step.type === 'error' ? step.error : undefined);
+    }, done);
   });
 }
 

@@ -76,18 +76,27 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
   options: HubAuthMiddlewareOptions = {},
 ): HubAuthMiddleware<StateT, ContextT> {
   const flow = new HubAuthFlow(options);
-  const middleware = async (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next): Promise<void> => {
-    const { step, state } = await flow.identify(new KoaHubRequest(ctx));
-    if (state) {
-      (ctx as Carrier)[KEY] = { flow, state };
-      const { user, xsrfToken, setCookies } = state.identity;
-      if (user) ctx.state.hubUser = user;
-      ctx.state.xsrfToken = xsrfToken;
-      if (setCookies.length) ctx.append('Set-Cookie', setCookies);
-    }
+  const remember = (ctx: ParameterizedContext<StateT, ContextT, unknown>, state: RequestAuthState): void => {
+    (ctx as Carrier)[KEY] = { flow, state };
+    const { user, xsrfToken, setCookies } = state.identity;
+    if (user) ctx.state.hubUser = user;
+    ctx.state.xsrfToken = xsrfToken;
+    if (setCookies.length) ctx.append('Set-Cookie', setCookies);
+  };
+  const identify = async (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next, request: HubRequest): Promise<void> => {
+    const { step, state } = await flow.identify(request);
+    if (state) remember(ctx, state);
     if (step.type === 'respond') send(ctx, step.response);
     else if (step.type === 'error') throw step.error;
     else await next();
+  };
+  // A cached token is answered without waiting; anything else takes the asynchronous path.
+  const middleware = (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next): Promise<void> => {
+    const request = new KoaHubRequest(ctx);
+    const cached = flow.identifyCached(request);
+    if (!cached) return identify(ctx, next, request);
+    remember(ctx, cached);
+    return next();
   };
   return Object.assign(middleware, { auth: flow.auth, flow });
 }
@@ -101,12 +110,14 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
 export function hubAuthenticated<StateT extends HubAuthState = HubAuthState, ContextT = DefaultContext>(
   options: HubAuthenticatedOptions = {},
 ): HubAuthKoaMiddleware<StateT, ContextT> {
-  return async (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next): Promise<void> => {
+  // Not async: an allowed request goes straight on (koa-compose turns a throw into a rejection).
+  return (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next): Promise<void> => {
     const carried = (ctx as Carrier)[KEY];
     if (!carried) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
     const step = carried.flow.guard(carried.state, options);
-    if (step.type === 'respond') send(ctx, step.response);
-    else if (step.type === 'error') throw step.error;
-    else await next();
+    if (step.type === 'next') return next();
+    if (step.type === 'error') throw step.error;
+    send(ctx, step.response);
+    return Promise.resolve();
   };
 }
