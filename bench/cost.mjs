@@ -8,7 +8,7 @@ import path from 'node:path';
 import { buildHelpers } from './lib/build.mjs';
 import { runLoad } from './lib/load.mjs';
 import { forkHelper, killAllChildren, startServer } from './lib/procs.mjs';
-import { cpuSecondsOf, fmtInt, freePort, median, repoRoot } from './lib/util.mjs';
+import { benchServerEnv, cpuSecondsOf, fmtInt, freePort, median, repoRoot } from './lib/util.mjs';
 
 const frameworks = (process.argv[2] ?? 'express,koa,fastify').split(',');
 const rounds = Number(process.argv[3] ?? 3);
@@ -37,17 +37,7 @@ for (let round = 0; round < rounds; round++) {
         label: `cost-${fw}-${mode}`,
         command: process.execPath,
         args: [path.join(repoRoot, 'bench', 'servers', 'node-whoami.mjs')],
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'production',
-          JUPYTERHUB_API_URL: fake.first.apiUrl,
-          JUPYTERHUB_SERVICE_NAME: 'bench',
-          JUPYTERHUB_SERVICE_PREFIX: prefix,
-          JUPYTERHUB_SERVICE_URL: url,
-          JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify(['access:services', 'access:services!service=bench']),
-          BENCH_FRAMEWORK: fw,
-          BENCH_MODE: mode,
-        },
+        env: benchServerEnv({ apiUrl: fake.first.apiUrl, url, prefix, framework: fw, mode }),
         healthUrl: `${url}${prefix}health`,
       });
       try {

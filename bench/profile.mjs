@@ -11,7 +11,7 @@ import path from 'node:path';
 import { buildHelpers } from './lib/build.mjs';
 import { runLoad } from './lib/load.mjs';
 import { forkHelper, killAllChildren, startServer } from './lib/procs.mjs';
-import { fmtInt, freePort, repoRoot } from './lib/util.mjs';
+import { benchServerEnv, fmtInt, freePort, repoRoot } from './lib/util.mjs';
 
 const [framework = 'fastify', mode = 'guarded', route = 'ok', seconds = '10'] = process.argv.slice(2);
 const profDir = path.join(repoRoot, 'bench', '.prof', `${framework}-${mode}-${route}`);
@@ -31,15 +31,7 @@ const server = await startServer({
   command: process.execPath,
   args: ['--cpu-prof', '--cpu-prof-dir', profDir, path.join(repoRoot, 'bench', 'servers', 'node-whoami.mjs')],
   env: {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    JUPYTERHUB_API_URL: fake.first.apiUrl,
-    JUPYTERHUB_SERVICE_NAME: 'bench',
-    JUPYTERHUB_SERVICE_PREFIX: prefix,
-    JUPYTERHUB_SERVICE_URL: url,
-    JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify(['access:services', 'access:services!service=bench']),
-    BENCH_FRAMEWORK: framework,
-    BENCH_MODE: mode,
+    ...benchServerEnv({ apiUrl: fake.first.apiUrl, url, prefix, framework, mode }),
     BENCH_AUTH_OPTS: JSON.stringify(route === 'nocache' ? { cacheMaxAge: 0 } : {}),
   },
   healthUrl: `${url}${prefix}health`,

@@ -127,3 +127,18 @@ export async function freePort() {
     });
   });
 }
+
+/** The environment JupyterHub would give the bench's Node server (bench/servers/node-whoami.mjs). */
+export function benchServerEnv({ apiUrl, url, prefix, framework, mode }) {
+  return {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    JUPYTERHUB_API_URL: apiUrl,
+    JUPYTERHUB_SERVICE_NAME: 'bench',
+    JUPYTERHUB_SERVICE_PREFIX: prefix,
+    JUPYTERHUB_SERVICE_URL: url,
+    JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify(['access:services', 'access:services!service=bench']),
+    BENCH_FRAMEWORK: framework,
+    BENCH_MODE: mode,
+  };
+}

@@ -342,14 +342,6 @@ interface ServiceConfig {
   display?: boolean;
 }
 
-interface RoleConfig {
-  name: string;
-  description?: string;
-  scopes: string[];
-  users?: string[];
-  groups?: string[];
-  services?: string[];
-}
 
 interface HubSpec {
   publicPort: number;
@@ -364,7 +356,7 @@ interface HubSpec {
   users: string[];
   admins: string[];
   groups: Record<string, { users: string[] }>;
-  roles: RoleConfig[];
+  roles: RoleSpec[];
   services: ServiceConfig[];
   logLevel: string;
 }
@@ -515,7 +507,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
 
   const services: Record<string, ServiceInfo> = {};
   const serviceConfigs: ServiceConfig[] = [];
-  const roles: RoleConfig[] = [
+  const roles: RoleSpec[] = [
     {
       name: HARNESS_SERVICE_NAME,
       description: 'The integration-test harness',
@@ -563,7 +555,7 @@ export async function startHub(opts: StartHubOptions): Promise<RunningHub> {
   }
 
   for (const r of opts.roles ?? []) {
-    const role: RoleConfig = { name: r.name, scopes: r.scopes };
+    const role: RoleSpec = { name: r.name, scopes: r.scopes };
     if (r.description !== undefined) role.description = r.description;
     if (r.users) role.users = r.users;
     if (r.groups) role.groups = r.groups;

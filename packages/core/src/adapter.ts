@@ -7,7 +7,7 @@ import type { HubAuthOptions, HubOAuthOptions } from './config';
 import { ConfigError, HubAuthError, isHubAuthError } from './errors';
 import { HubAuth, type AccessPolicy, type Identity } from './hub-auth';
 import { HubOAuth } from './hub-oauth';
-import type { HubRequest, HubResponse, HubUser } from './types';
+import type { HubRequest, HubResponse } from './types';
 
 /** How guards report failures: send core's response (JSON or HTML), or hand the error to the framework. */
 export type ErrorMode = 'respond' | 'throw';
@@ -126,10 +126,5 @@ export class HubAuthFlow {
       this.auth.config.logger.warn(`${(err as HubAuthError).code}: ${(err as HubAuthError).message}`);
     }
     return { type: 'respond', response };
-  }
-
-  /** The identified user of a request state, if any. */
-  static user(state: RequestAuthState | null | undefined): HubUser | undefined {
-    return state?.identity.user ?? undefined;
   }
 }
