@@ -7,7 +7,8 @@ import type { HubAuthOptions, HubOAuthOptions } from './config';
 import { ConfigError, HubAuthError, isHubAuthError } from './errors';
 import { HubAuth, type AccessPolicy, type Identity } from './hub-auth';
 import { HubOAuth } from './hub-oauth';
-import type { HubRequest, HubResponse } from './types';
+import type { HubApi, HubApiResponse } from './hub-api';
+import type { HubRequest, HubResponse, HubUser } from './types';
 
 /** How guards report failures: send core's response (JSON or HTML), or hand the error to the framework. */
 export type ErrorMode = 'respond' | 'throw';
@@ -126,5 +127,55 @@ export class HubAuthFlow {
       this.auth.config.logger.warn(`${(err as HubAuthError).code}: ${(err as HubAuthError).message}`);
     }
     return { type: 'respond', response };
+  }
+}
+
+/**
+ * What a handler gets per request to act as its caller (`req.hubAuth` in Express, `ctx.state.hubAuth`
+ * in Koa, `request.hubAuth` in Fastify): the same shape in every adapter.
+ *
+ * @example
+ * ```ts
+ * app.get('/servers', hubAuthenticated({ requireScopes: ['read:servers!user'] }), async (req, res) => {
+ *   const { body } = await req.hubAuth.api('GET', `/users/${req.hubUser.name}`);
+ *   res.json(body.servers);
+ * });
+ * ```
+ */
+export class HubCaller {
+  /** Calls the Hub API with the caller's own token; see {@link HubAuth.apiRequestAs}. */
+  readonly api: HubApi;
+  // Private fields stay out of JSON.stringify and util.inspect, so a logged carrier shows no token.
+  readonly #auth: HubAuth;
+  readonly #identity: Identity;
+
+  constructor(auth: HubAuth, identity: Identity) {
+    this.#auth = auth;
+    this.#identity = identity;
+    this.api = <T = unknown>(method: string, path: string, body?: unknown): Promise<HubApiResponse<T>> =>
+      auth.apiRequestAs<T>(identity, method, path, body);
+  }
+
+  /** The caller, when the Hub identified one. */
+  get user(): HubUser | null {
+    return this.#identity.user;
+  }
+
+  /** The xsrf token for forms and scripts (browser sessions only). */
+  get xsrfToken(): string | null {
+    return this.#identity.xsrfToken;
+  }
+
+  /**
+   * The caller's Hub token (OAuth token of a browser login, API token of a header or URL). For
+   * server-side use only: never send it to the browser or write it to a log.
+   */
+  get token(): string | undefined {
+    return this.#auth.callerToken(this.#identity);
+  }
+
+  /** Without the token: what `JSON.stringify` of the carrier shows. */
+  toJSON(): { user: HubUser | null } {
+    return { user: this.user };
   }
 }

@@ -47,6 +47,8 @@ export interface CookieAttributes {
   httpOnly?: boolean;
   secure?: boolean;
   sameSite?: 'Lax' | 'Strict' | 'None';
+  /** `Domain` attribute (validated by `cookieOptions`); absent for a host-only cookie. */
+  domain?: string | null;
 }
 
 const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -58,6 +60,7 @@ export function serializeCookie(name: string, value: string, attrs: CookieAttrib
   if (!NAME.test(name)) throw new TypeError(`Invalid cookie name: ${name}`);
   if (!VALUE.test(value)) throw new TypeError(`Invalid cookie value for ${name}`);
   let out = `${name}=${value}; Path=${attrs.path}`;
+  if (attrs.domain) out += `; Domain=${attrs.domain}`;
   if (attrs.maxAge !== undefined) {
     const seconds = Math.max(0, Math.floor(attrs.maxAge));
     out += `; Max-Age=${seconds}`;
@@ -70,8 +73,9 @@ export function serializeCookie(name: string, value: string, attrs: CookieAttrib
 }
 
 /** A `Set-Cookie` value that deletes `name` at `path`. */
-export function clearCookie(name: string, path: string, secure = false): string {
-  return serializeCookie(name, '', { path, maxAge: 0, httpOnly: true, secure, sameSite: 'Lax' });
+export function clearCookie(name: string, path: string, secure = false, domain: string | null = null): string {
+  // A cookie set with a Domain is only removed by a deletion that names the same Domain.
+  return serializeCookie(name, '', { path, maxAge: 0, httpOnly: true, secure, sameSite: 'Lax', domain });
 }
 
 /** Result of opening a sealed cookie. */

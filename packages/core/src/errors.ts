@@ -120,12 +120,18 @@ export class HubUnavailableError extends HubAuthError {
   }
 }
 
-/** A Hub API call made with the service's own token returned an error status. */
+/**
+ * A Hub API call returned an error status. `hubStatus` is what the Hub said. Made with the service's
+ * own token, it is this service's problem (500, or 502 for a failing Hub, not exposed). Made as the
+ * caller (`asCaller`), a 4xx is the Hub's answer to that caller and keeps its status and message
+ * (a 403 for another user's resource stays a 403); a 5xx becomes 502.
+ */
 export class HubApiError extends HubAuthError {
   /** Status the Hub answered. */
   readonly hubStatus: number;
-  constructor(hubStatus: number, message: string) {
-    super('ERR_HUBAUTH_HUB_API', hubStatus >= 500 ? 502 : 500, message, { expose: false });
+  constructor(hubStatus: number, message: string, options: { asCaller?: boolean } = {}) {
+    const passOn = options.asCaller === true && hubStatus >= 400 && hubStatus < 500;
+    super('ERR_HUBAUTH_HUB_API', passOn ? hubStatus : hubStatus >= 500 ? 502 : 500, message, { expose: passOn });
     this.hubStatus = hubStatus;
   }
 }

@@ -7,14 +7,14 @@ import { resolveHubAuthConfig, type HubAuthConfig, type HubAuthOptions } from '.
 import { getCookie, parseCookieHeader } from './cookies';
 import {
   ForbiddenError,
-  HubApiError,
   HubAuthError,
   HubUnavailableError,
-  ServiceCredentialsError,
   UnauthenticatedError,
   isHubAuthError,
 } from './errors';
+import { attachCallerToken, callHubApi, callerToken, type HubApi, type HubApiResponse } from './hub-api';
 import { HubClient } from './hub-client';
+import { checkRequiredScopes, resolveOwnerScopes } from './requested-scopes';
 import { checkScopes, parseScope } from './scopes';
 import { extractToken, headerValue, isWellFormedToken, type TokenSource } from './token';
 import type { HubRequest, HubResponse, HubUser } from './types';
@@ -36,6 +36,12 @@ export interface Identity {
   setCookies: string[];
   /** The xsrf token for forms and `fetch` calls (browser sessions only). */
   xsrfToken: string | null;
+  /**
+   * Set when the caller came with `?token=` on a navigation and browser login is on: once the guard
+   * lets them through, they are sent here (the same URL without the token) with a login cookie, so
+   * that a shared link keeps working after its first request (Python's `_persist_url_token_if_set`).
+   */
+  persistUrlToken?: { location: string; setCookies: string[] };
 }
 
 /** What a guarded route requires. Every list is optional; the service's access scopes always apply. */
@@ -46,6 +52,17 @@ export interface AccessPolicy {
   hubUsers?: readonly string[];
   /** Only members of these groups (Python's `hub_groups`). */
   hubGroups?: readonly string[];
+  /**
+   * Scopes the caller must hold, all of them, in addition to the access check, e.g. the scopes a
+   * route needs to act for the caller: `['read:tokens!user']`. `!user` means "the caller's own"
+   * (`!user=<caller>`), as in the Hub's `oauth_client_allowed_scopes`.
+   */
+  requireScopes?: readonly string[];
+  /**
+   * Services allowed here, by name (Python's `hub_services`); other services are refused. Their
+   * scopes still apply. Naming a service lets it in beside `hubUsers`/`hubGroups`.
+   */
+  hubServices?: readonly string[];
   /**
    * Whether `kind: 'service'` callers may pass. Default: yes when their scopes allow it and no
    * `hubUsers`/`hubGroups` list is set; with such a list, only when this is `true`.
@@ -227,35 +244,40 @@ export class HubAuth {
 
   /**
    * Calls the Hub API with this service's own token, e.g. `apiRequest('GET', '/users')`.
-   * Resolves with the parsed JSON body (or `null` for an empty reply).
-   * Rejects with {@link ServiceCredentialsError} (401/403), {@link HubApiError} (other 4xx/5xx) or
-   * {@link HubUnavailableError}.
+   * Resolves with `{ status, body }` (body parsed, `null` when empty).
+   * Rejects with {@link ServiceCredentialsError} (401/403: the service's token or roles are wrong),
+   * {@link HubApiError} (other 4xx/5xx; `hubStatus` says which) or {@link HubUnavailableError}.
+   *
+   * @example
+   * ```ts
+   * const { body: users } = await auth.apiRequest<{ name: string }[]>('GET', '/users');
+   * ```
    */
-  async apiRequest<T = unknown>(method: string, path: string, body?: unknown): Promise<T | null> {
-    if (!this.config.apiToken) {
-      throw new ServiceCredentialsError('apiRequest needs the service API token (apiToken / JUPYTERHUB_API_TOKEN)');
-    }
-    const rel = path.startsWith('/') ? path : `/${path}`;
-    const headers: Record<string, string> = { authorization: `token ${this.config.apiToken}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const reply = await this.client.request(method.toUpperCase(), rel, {
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    if (reply.status === 401 || reply.status === 403) {
-      throw new ServiceCredentialsError(
-        `The Hub refused this service's token for ${method.toUpperCase()} ${rel} (${reply.status}); check its roles and JUPYTERHUB_API_TOKEN`,
-      );
-    }
-    if (reply.status >= 400) {
-      throw new HubApiError(reply.status, `The Hub answered ${reply.status} to ${method.toUpperCase()} ${rel}`);
-    }
-    if (reply.text.trim() === '') return null;
-    try {
-      return JSON.parse(reply.text) as T;
-    } catch {
-      throw new HubUnavailableError(`The Hub answered ${method.toUpperCase()} ${rel} with something that is not JSON`);
-    }
+  apiRequest<T = unknown>(method: string, path: string, body?: unknown): Promise<HubApiResponse<T>> {
+    return callHubApi<T>(this.client, this.config.apiToken, 'service', method, path, body);
+  }
+
+  /**
+   * Calls the Hub API as the caller identified in `identity`, with their own token (the OAuth token
+   * of a browser login, the API token of a header or URL): the Hub decides what they may do. A 4xx
+   * from the Hub rejects with a {@link HubApiError} of the same status (403 for another user's
+   * resource). Adapters expose this per request as `hubAuth.api(...)`.
+   */
+  apiRequestAs<T = unknown>(identity: Identity, method: string, path: string, body?: unknown): Promise<HubApiResponse<T>> {
+    return callHubApi<T>(this.client, callerToken(identity) ?? '', 'caller', method, path, body);
+  }
+
+  /** {@link apiRequestAs} bound to one identity: the per-request `api` of the adapters. */
+  callerApi(identity: Identity): HubApi {
+    return (method, path, body) => this.apiRequestAs(identity, method, path, body);
+  }
+
+  /**
+   * The caller's Hub token, for code that must call the Hub (or pass the token on) itself. Keep it
+   * on the server: never send it to the browser or write it to a log.
+   */
+  callerToken(identity: Identity): string | undefined {
+    return callerToken(identity);
   }
 
   /**
@@ -306,6 +328,8 @@ export class HubAuth {
   accessDenial(user: HubUser, policy: AccessPolicy = {}): string | null {
     const who = `${user.kind} ${user.name} is not allowed`;
     const { config } = this;
+    // A mistyped requirement is the route's bug, not the caller's: a ConfigError for every caller.
+    const wanted = policy.requireScopes && checkRequiredScopes(policy.requireScopes);
     if (user.kind === 'user') {
       if (config.blockedUsers.has(user.name)) return `${who} (blocked)`;
       if (config.usernamePattern && !config.usernamePattern.test(user.name)) return `${who} (name does not match)`;
@@ -318,9 +342,19 @@ export class HubAuth {
     if (required && !this.grants(required, user.scopes)) {
       return `${who}: it lacks ${required.length === 1 ? 'the scope' : 'any of the scopes'} ${required.join(', ')}`;
     }
+    if (wanted) {
+      const resolved = resolveOwnerScopes(wanted, user);
+      // An owner filter that does not fit the caller (`!user` for a service) cannot be met.
+      const missing = resolved.length < wanted.length ? wanted : resolved.filter((scope) => !this.grants([scope], user.scopes));
+      if (missing.length > 0) {
+        return `${who}: it lacks the scope${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (asked for at login with requestScopes)`;
+      }
+    }
     const named = policy.hubUsers !== undefined || policy.hubGroups !== undefined;
     if (user.kind === 'service') {
-      if (policy.allowServices === false || (named && policy.allowServices !== true)) return `${who} (services are not allowed here)`;
+      if (policy.allowServices === false) return `${who} (services are not allowed here)`;
+      if (policy.hubServices !== undefined) return policy.hubServices.includes(user.name) ? null : `${who} (not one of the services allowed here)`;
+      if (named && policy.allowServices !== true) return `${who} (services are not allowed here)`;
       return null;
     }
     if (named) {
@@ -348,6 +382,7 @@ export class HubAuth {
       }
       identity.user = this.config.postAuthHook ? await this.applyHooks(user, request) : user;
       if (!identity.user) identity.error = new ForbiddenError(`${user.kind} ${user.name} is not allowed`);
+      else attachCallerToken(identity, found.token);
     } catch (err) {
       identity.error = this.asError(err);
     }
@@ -369,7 +404,11 @@ export class HubAuth {
     if (!found) return undefined;
     const user = this.cache.peek(this.cache.key(found.token, this.getSessionId(request)));
     if (user === undefined) return undefined;
-    return { user, source: found.source, error: null, rejected: user === null, setCookies: [], xsrfToken: null };
+    // A shared link's token is turned into a login cookie on the asynchronous path.
+    if (found.source === 'url' && user && this.oauthEnabled) return undefined;
+    const identity: Identity = { user, source: found.source, error: null, rejected: user === null, setCookies: [], xsrfToken: null };
+    if (user) attachCallerToken(identity, found.token);
+    return identity;
   }
 
   /** @internal Runs the post-auth hook; `null` means refused. */
@@ -411,6 +450,13 @@ export class HubAuth {
     if (denial) {
       const scopes = policy.scopes ?? this.config.accessScopes ?? [];
       return { action: 'deny', error: new ForbiddenError(denial, { realm: this.config.servicePrefix, scopes }) };
+    }
+    if (identity.persistUrlToken) {
+      const { location, setCookies } = identity.persistUrlToken;
+      return {
+        action: 'redirect',
+        response: { status: 302, headers: { location, 'cache-control': 'no-store', 'set-cookie': setCookies } },
+      };
     }
     return { action: 'allow', user };
   }

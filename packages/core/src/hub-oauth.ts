@@ -14,8 +14,9 @@ import {
   ServiceCredentialsError,
   XsrfError,
 } from './errors';
-import { HubAuth, isUnsafeMethod, type Identity } from './hub-auth';
+import { HubAuth, isNavigation, isUnsafeMethod, type Identity } from './hub-auth';
 import { StateCodec, safeEqual, safeNextUrl } from './oauth';
+import { attachCallerToken, callerToken } from './hub-api';
 import { isWebsocket, queryParam } from './token';
 import type { HubRequest, HubResponse } from './types';
 import { XSRF_COOKIE, XsrfTokens, submittedXsrfToken } from './xsrf';
@@ -89,13 +90,16 @@ export class HubOAuth extends HubAuth {
   }
 
   private sessionCookie(token: string, maxAge: number, request: HubRequest): string {
+    const { cookieOptions } = this.config;
+    // The expiry inside the sealed value still ends a session-only login with the token.
     const payload: SessionPayload = { t: token, e: Math.floor(Date.now() / 1000) + maxAge };
     return serializeCookie(this.config.cookieName, this.sessionSealer.seal(this.config.cookieName, JSON.stringify(payload)), {
       path: this.config.cookiePath,
-      maxAge,
+      ...(cookieOptions.sessionOnly ? {} : { maxAge }),
       httpOnly: true,
       secure: this.secure(request),
-      sameSite: 'Lax',
+      sameSite: cookieOptions.sameSite,
+      domain: cookieOptions.domain,
     });
   }
 
@@ -103,12 +107,26 @@ export class HubOAuth extends HubAuth {
     return serializeCookie(XSRF_COOKIE, token, {
       path: this.config.servicePrefix,
       secure: this.secure(request),
-      sameSite: 'Lax',
+      sameSite: this.config.cookieOptions.sameSite,
+      domain: this.config.cookieOptions.domain,
     });
   }
 
+  /**
+   * SameSite of the login-state cookie: it must come back on the Hub's redirect to the callback, a
+   * top-level navigation from the Hub's site, which `Strict` would not allow.
+   */
+  private get stateSameSite(): 'Lax' | 'None' {
+    return this.config.cookieOptions.sameSite === 'None' ? 'None' : 'Lax';
+  }
+
   private clearSession(request: HubRequest): string {
-    return clearCookie(this.config.cookieName, this.config.cookiePath, this.config.cookieHostPrefix || this.secure(request));
+    return clearCookie(
+      this.config.cookieName,
+      this.config.cookiePath,
+      this.config.cookieHostPrefix || this.secure(request),
+      this.config.cookieOptions.domain,
+    );
   }
 
   /** Reads the login cookie: the Hub token inside, or why not. */
@@ -133,6 +151,10 @@ export class HubOAuth extends HubAuth {
    */
   override async authenticate(request: HubRequest): Promise<Identity> {
     const byToken = await super.authenticate(request);
+    if (byToken.source === 'url' && byToken.user && this.isPlainNavigation(request)) {
+      const token = callerToken(byToken);
+      if (token) byToken.persistUrlToken = this.persistUrlToken(token, request);
+    }
     if (byToken.source !== null || byToken.error) return byToken;
 
     const identity: Identity = byToken;
@@ -174,10 +196,34 @@ export class HubOAuth extends HubAuth {
       if (session.stale) identity.setCookies.push(this.sessionCookie(session.token, session.remaining, request));
       identity.user = this.config.postAuthHook ? await this.applyHooks(user, request) : user;
       if (!identity.user) identity.error = new ForbiddenError(`${user.kind} ${user.name} is not allowed`);
+      else attachCallerToken(identity, session.token);
     } catch (err) {
       identity.error = this.asError(err);
     }
     return identity;
+  }
+
+  /**
+   * A top-level page load, the only request whose `?token=` becomes a login cookie: not a websocket,
+   * not a `fetch`, and not an API client (Python also counts a request without `Sec-Fetch-Mode` as a
+   * navigation; here it must then accept HTML, so that `curl '…?token='` is answered, not redirected).
+   */
+  private isPlainNavigation(request: HubRequest): boolean {
+    return !isWebsocket(request) && isNavigation(request);
+  }
+
+  /** The login cookie for a `?token=` navigation, and the same URL without the token to go on to. */
+  private persistUrlToken(token: string, request: HubRequest): { location: string; setCookies: string[] } {
+    const q = request.url.indexOf('?');
+    const query = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
+    query.delete('token');
+    const rest = query.toString();
+    const location = safeNextUrl(`${pathOf(request.url)}${rest ? `?${rest}` : ''}`, this.config.servicePrefix);
+    this.config.logger.info?.(`Storing the token from the URL in a login cookie (${pathOf(location)})`);
+    return {
+      location,
+      setCookies: [this.sessionCookie(token, DEFAULT_SESSION_AGE, request), this.xsrfCookie(this.xsrf.issue(token), request)],
+    };
   }
 
   /**
@@ -200,19 +246,21 @@ export class HubOAuth extends HubAuth {
       code_challenge_method: 'S256',
       state: flow.state,
     });
+    if (c.requestScopes.length > 0) params.set('scope', c.requestScopes.join(' '));
     return {
       status: 302,
       headers: {
         location: `${c.authorizeUrl}?${params.toString()}`,
         'cache-control': 'no-store',
         'set-cookie': [
-          ...stale.filter((n) => n !== name).map((n) => clearCookie(n, c.cookiePath, this.secure(request))),
+          ...stale.filter((n) => n !== name).map((n) => clearCookie(n, c.cookiePath, this.secure(request), c.cookieOptions.domain)),
           serializeCookie(name, flow.cookie, {
             path: c.cookiePath,
             maxAge: c.stateMaxAge,
             httpOnly: true,
             secure: this.secure(request),
-            sameSite: 'Lax',
+            sameSite: this.stateSameSite,
+            domain: c.cookieOptions.domain,
           }),
         ],
       },
@@ -247,7 +295,7 @@ export class HubOAuth extends HubAuth {
 
   private clearStateCookies(pairs: CookiePairs, request: HubRequest): string[] {
     const names = new Set(this.stateCookies(pairs).map(([n]) => n));
-    return [...names].map((n) => clearCookie(n, this.config.cookiePath, this.secure(request)));
+    return [...names].map((n) => clearCookie(n, this.config.cookiePath, this.secure(request), this.config.cookieOptions.domain));
   }
 
   private redirect(location: string, setCookies: string[]): HubResponse {
@@ -266,6 +314,16 @@ export class HubOAuth extends HubAuth {
     const hubError = queryParam(request.url, 'error');
     if (hubError !== null) {
       const description = queryParam(request.url, 'error_description');
+      if (hubError === 'invalid_scope') {
+        c.logger.error(
+          `The Hub refused the scopes this service asks for at login (requestScopes: ${c.requestScopes.join(' ') || 'none'}): ` +
+            "add them to the service's oauth_client_allowed_scopes in jupyterhub_config.py, or request fewer",
+        );
+        throw new OAuthCallbackError(
+          'The Hub refused the permissions this service asks for (invalid_scope); the service must be registered with them. Ask its administrator.',
+          403,
+        );
+      }
       throw new OAuthCallbackError(`Error in oauth: ${oneLine(description || hubError)}`);
     }
     const code = queryParam(request.url, 'code');
@@ -371,7 +429,7 @@ export class HubOAuth extends HubAuth {
     const secure = this.config.cookieHostPrefix || this.secure(request);
     return this.redirect(this.config.logoutRedirect === 'hub' ? this.config.hubLogoutUrl : this.config.servicePrefix, [
       this.clearSession(request),
-      clearCookie(XSRF_COOKIE, this.config.servicePrefix, secure),
+      clearCookie(XSRF_COOKIE, this.config.servicePrefix, secure, this.config.cookieOptions.domain),
       ...this.clearStateCookies(pairs, request),
     ]);
   }

@@ -7,7 +7,7 @@
  * ```
  * @packageDocumentation
  */
-import { ConfigError, HubAuthFlow, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { ConfigError, HubAuthFlow, HubCaller, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export * from '@hubauth/core';
@@ -18,6 +18,8 @@ declare global {
     interface Request {
       /** The caller, when the Hub identified one (set by `hubAuth()`). */
       hubUser?: HubUser;
+      /** Acts for the caller: `req.hubAuth.api('GET', '/users/alice')` with their own token (set by `hubAuth()`). */
+      hubAuth?: HubCaller;
       /** @internal hubauth's per-request state. */
       hubAuthState?: RequestAuthState;
     }
@@ -76,7 +78,10 @@ export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddlewa
     (req as WithFlow)[FLOW] = flow;
     if (!state) return;
     req.hubAuthState = state;
-    if (state.identity.user) req.hubUser = state.identity.user;
+    if (state.identity.user) {
+      req.hubUser = state.identity.user;
+      req.hubAuth = new HubCaller(flow.auth, state.identity);
+    }
     res.locals.xsrfToken = state.identity.xsrfToken;
     if (state.identity.setCookies.length) res.append('Set-Cookie', state.identity.setCookies);
   };

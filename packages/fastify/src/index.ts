@@ -10,6 +10,7 @@
 import {
   ConfigError,
   HubAuthFlow,
+  HubCaller,
   HubOAuth,
   type HubAuth,
   type HubAuthMiddlewareOptions,
@@ -41,6 +42,8 @@ declare module 'fastify' {
     hubUser: HubUser | null;
     /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header); browser sessions only. */
     xsrfToken: string | null;
+    /** Acts for the caller: `request.hubAuth.api('GET', '/users/alice')` with their own token; `null` when anonymous. */
+    hubAuth: HubCaller | null;
   }
   interface FastifyInstance {
     /** The authenticator in use (decorated by the `hubAuth` plugin). */
@@ -97,6 +100,7 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
   fastify.decorate('hubAuth', { auth: flow.auth, flow });
   fastify.decorateRequest('hubUser', null);
   fastify.decorateRequest('xsrfToken', null);
+  fastify.decorateRequest('hubAuth', null);
   fastify.decorateRequest(STATE, null);
   if (flow.auth instanceof HubOAuth) mountOwnRoutes(fastify, flow.auth);
   if (options.instance === undefined) fastify.addHook('onClose', async () => flow.auth.close());
@@ -105,6 +109,7 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
     (request as WithState)[STATE] = { flow, state };
     if (!state) return;
     request.hubUser = state.identity.user;
+    request.hubAuth = state.identity.user ? new HubCaller(flow.auth, state.identity) : null;
     request.xsrfToken = state.identity.xsrfToken;
     if (state.identity.setCookies.length) reply.header('set-cookie', [...state.identity.setCookies]);
   };

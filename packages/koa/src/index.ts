@@ -7,7 +7,7 @@
  * ```
  * @packageDocumentation
  */
-import { ConfigError, HubAuthFlow, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { ConfigError, HubAuthFlow, HubCaller, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
 import type { DefaultContext, ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
 
 export * from '@hubauth/core';
@@ -19,6 +19,8 @@ export * from '@hubauth/core';
 export interface HubAuthState {
   /** The caller, when the Hub identified one. */
   hubUser?: HubUser;
+  /** Acts for the caller: `ctx.state.hubAuth.api('GET', '/users/alice')` with their own token. */
+  hubAuth?: HubCaller;
   /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header); `null` without a browser session. */
   xsrfToken?: string | null;
 }
@@ -79,7 +81,10 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
   const remember = (ctx: ParameterizedContext<StateT, ContextT, unknown>, state: RequestAuthState): void => {
     (ctx as Carrier)[KEY] = { flow, state };
     const { user, xsrfToken, setCookies } = state.identity;
-    if (user) ctx.state.hubUser = user;
+    if (user) {
+      ctx.state.hubUser = user;
+      ctx.state.hubAuth = new HubCaller(flow.auth, state.identity);
+    }
     ctx.state.xsrfToken = xsrfToken;
     if (setCookies.length) ctx.append('Set-Cookie', setCookies);
   };
