@@ -4,7 +4,7 @@
  * into a login cookie, `cookieOptions`, and the configuration of a service on its own origin.
  */
 import { inspect } from 'node:util';
-import { startFakeHub, type FakeHub, type FakeUser } from '../../../test/fake-hub';
+import { startFakeHub, type FakeHub, type FakeUser } from '@hubauth/testing';
 import { HubCaller } from '../src/adapter';
 import { ConfigError, HubApiError, InvalidRequestError } from '../src/errors';
 import { HubAuth, type Identity } from '../src/hub-auth';
@@ -206,7 +206,7 @@ describe('requested scopes', () => {
   it("explains the Hub's invalid_scope at the callback (403) and logs the fix", async () => {
     const auth = oauth({ requestScopes: ['admin:users'] });
     const browser = new Browser();
-    hub.loginAs(alice);
+    hub.signInAtHub(alice);
     const start = auth.beginLogin(browser.navigate(`${PREFIX}p`));
     browser.apply(start);
     const target = await authorizeAtHub(hub, location(start));
@@ -310,7 +310,7 @@ describe('cookieOptions and JUPYTERHUB_COOKIE_OPTIONS', () => {
   async function loginCookies(extra: Parameters<typeof oauthOptions>[1]) {
     const auth = oauth(extra);
     const browser = new Browser();
-    hub.loginAs(alice);
+    hub.signInAtHub(alice);
     const start = auth.beginLogin(browser.navigate(`${PREFIX}p`, {}), `${PREFIX}p`);
     browser.apply(start);
     const done = await auth.handleCallback(browser.navigate(await authorizeAtHub(hub, location(start))));
