@@ -106,17 +106,21 @@ describe('acting for the caller', () => {
     expect(hub.requests.at(-1)?.headers.authorization).toBe(`token ${sessionToken}`);
   });
 
-  it("passes the Hub's 403 for another user's resource on as a 403 with the Hub's reason", async () => {
+  it("passes the Hub's refusals on with their status and reason: 403 beyond the caller's scopes, 404 for another user's tokens", async () => {
     const auth = oauth();
     const identity = await identified(auth, request(`${PREFIX}x`, { headers: { authorization: `token ${issue(alice)}` } }));
-    const err = await rejection(new HubCaller(auth, identity).api('GET', '/users/bob/tokens'));
+    const caller = new HubCaller(auth, identity);
+    const err = await rejection(caller.api('GET', '/users'));
     transcript.add(err);
     expect(err).toBeInstanceOf(HubApiError);
     expect((err as HubApiError).status).toBe(403);
     expect((err as HubApiError).hubStatus).toBe(403);
     expect((err as HubApiError).expose).toBe(true);
-    expect(err.message).toMatch(/^The Hub answered 403 to GET \/users\/bob\/tokens: Action is not authorized/);
+    expect(err.message).toMatch(/^The Hub answered 403 to GET \/users: Action is not authorized/);
     expect(auth.renderError(err, request('/x')).status).toBe(403);
+    const hidden = await rejection(caller.api('GET', '/users/bob/tokens'));
+    expect((hidden as HubApiError).status).toBe(404);
+    expect(hidden.message).toContain('No access to resources or resources not found');
   });
 
   it('turns a failing Hub into a 502 and refuses paths outside the API', async () => {

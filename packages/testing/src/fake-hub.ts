@@ -9,7 +9,8 @@
  * - `POST /hub/api/oauth2/token`     code exchange (form-encoded, client secret in the body)
  * - `GET  /hub/login`                a placeholder login page (target of the authorize redirect)
  * - `GET  /hub/api/users/<name>`, `GET|POST /hub/api/users/<name>/tokens`,
- *   `DELETE /hub/api/users/<name>/tokens/<id>`: a user's own model and tokens, 403 for anyone else's
+ *   `DELETE /hub/api/users/<name>/tokens/<id>`: a user's own model and tokens; anyone else's is
+ *   404 and `GET /hub/api/users` 403, as the Hub answers tokens with only `!user` scopes
  *
  * Answers follow JupyterHub 6.x (jupyterhub/apihandlers/users.py, jupyterhub/apihandlers/auth.py and
  * oauthlib's authorization-code grant), and the fake can be told to misbehave (`setFault`,
@@ -631,6 +632,9 @@ class FakeHubServer implements FakeHub {
       if (method !== 'GET') return this.methodNotAllowed(res);
       return this.handleAuthorize(target, url, res);
     }
+    if (path === '/hub/api/users' && this.tokens.has(AUTH_HEADER.exec(String(req.headers.authorization ?? ''))?.[1] ?? '')) {
+      return this.sendJson(res, 403, { status: 403, message: 'Action is not authorized with current scopes; requires any of [list:users]' });
+    }
     const own = /^\/hub\/api\/users\/([^/]+)(\/tokens(?:\/([^/]+))?)?$/.exec(path);
     if (own) return this.handleOwn(req, method, decodeURIComponent(own[1] as string), own[2] !== undefined, own[3], body, res);
     if (path === '/hub/api' || path === '/hub/api/') {
@@ -658,7 +662,7 @@ class FakeHubServer implements FakeHub {
     const record = match?.[1] === undefined ? undefined : this.tokens.get(match[1]);
     if (!record) return this.sendJson(res, 403, { status: 403, message: 'Missing or invalid credentials.' });
     if (record.user.name !== name) {
-      return this.sendJson(res, 403, { status: 403, message: 'Action is not authorized with current scopes; requires any of [read:users]' });
+      return this.sendJson(res, 404, { status: 404, message: 'No access to resources or resources not found' });
     }
     if (!tokens) {
       if (method !== 'GET') return this.methodNotAllowed(res);
