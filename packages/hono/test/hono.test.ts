@@ -1,7 +1,7 @@
 /** `@hubauth/hono` in-process (`app.request`), against the fake Hub. */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { startFakeHub, type FakeHub } from '../../../test/fake-hub';
+import { startFakeHub, type FakeHub } from '@hubauth/testing';
 import { fakeHubOptions } from '../../../test/contract/options';
 import { USERS } from '../../../test/contract/scenarios';
 import { PREFIX } from '../../../test/contract/types';

@@ -2,7 +2,7 @@
  * `@hubauth/web` in-process: the fetch handlers are called with Web `Request`s directly, as a runtime
  * would call them, against the fake Hub.
  */
-import { startFakeHub, type FakeHub } from '../../../test/fake-hub';
+import { startFakeHub, type FakeHub } from '@hubauth/testing';
 import { Jar } from '../../../test/contract/run';
 import { fakeHubOptions } from '../../../test/contract/options';
 import { USERS } from '../../../test/contract/scenarios';
@@ -28,7 +28,7 @@ async function login(handler: FetchHandler): Promise<Jar> {
   const start = await handler(get(PREFIX, NAVIGATE));
   expect(start.status).toBe(302);
   jar.update(start.headers.getSetCookie());
-  hub.loginAs(USERS.alice);
+  hub.signInAtHub(USERS.alice);
   const authorize = await fetch(start.headers.get('location') as string, { redirect: 'manual' });
   const done = await handler(get(authorize.headers.get('location') as string, { ...NAVIGATE, cookie: jar.header() }));
   expect(done.status).toBe(302);
