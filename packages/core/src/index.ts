@@ -25,3 +25,5 @@ export type { CookieOptions, ResolvedCookieOptions } from './cookie-options';
 export type { HubApi, HubApiResponse } from './hub-api';
 export { requestableScopeProblem, resolveOwnerScopes, resolveRequestedScopes } from './requested-scopes';
 export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './adapter';
+export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, MAX_XSRF_FORM_BYTES } from './adapter/web';
+export type { WebRequestInit } from './adapter/web';
