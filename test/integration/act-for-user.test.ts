@@ -12,8 +12,8 @@
  *   the token carries. The token never shows in `JSON.stringify` or `util.inspect` of `hubAuth`.
  * - `?token=` on a navigation (URL tokens allowed): a login cookie session, and the same URL without
  *   the token; the next page needs no token. Where URL tokens are off, the token does nothing.
- * - `external-oauth` (examples/external-oauth/express.mjs, started here at 127.0.0.2, another origin
- *   than the Hub's 127.0.0.1, not behind the proxy), with the environment of JupyterHub's
+ * - `external-oauth` (examples/external-oauth/express.mjs at 127.0.0.2, and web.mjs, the Web adapter on
+ *   Node, at 127.0.0.3; other origins than the Hub's 127.0.0.1; started here, not behind the proxy), with the environment of JupyterHub's
  *   launch-service.sh recipe plus JUPYTERHUB_SERVICE_NAME: the full login from a deep link, `next`
  *   preserved, logout. Without JUPYTERHUB_SERVICE_NAME it exits at start-up naming that variable.
  */
@@ -30,17 +30,21 @@ jest.setTimeout(180_000);
 
 const SCOPES = ['read:tokens!user', 'tokens!user', 'read:servers!user', 'read:users:name!user'];
 const actor = (fw: Framework): string => `actor-${fw}`;
-const EXTERNAL = 'external-oauth';
 const GREEDY = 'actor-greedy';
-const CLIENT_ID = 'service-oauth-client-test';
-const EXTERNAL_HOST = '127.0.0.2';
+/** The external-oauth example in each flavour, each registered as its own client on its own origin. */
+const EXTERNALS = {
+  express: { name: 'external-oauth', clientId: 'service-oauth-client-test', host: '127.0.0.2' },
+  web: { name: 'external-oauth-web', clientId: 'service-oauth-client-web', host: '127.0.0.3' },
+} as const;
+type Flavour = keyof typeof EXTERNALS;
+const FLAVOURS = Object.keys(EXTERNALS) as Flavour[];
 const secret = (): string => randomBytes(32).toString('hex');
 
 /** The environment of JupyterHub's examples/external-oauth/launch-service.sh, for our Hub. */
-function recipeEnv(hub: RunningHub, serviceUrl: string, apiToken: string): Record<string, string> {
+function recipeEnv(hub: RunningHub, serviceUrl: string, apiToken: string, clientId: string): Record<string, string> {
   return {
     JUPYTERHUB_API_TOKEN: apiToken,
-    JUPYTERHUB_CLIENT_ID: CLIENT_ID,
+    JUPYTERHUB_CLIENT_ID: clientId,
     JUPYTERHUB_SERVICE_PREFIX: '/',
     JUPYTERHUB_SERVICE_URL: serviceUrl,
     JUPYTERHUB_OAUTH_CALLBACK_URL: `${serviceUrl}/oauth_callback`,
@@ -94,14 +98,14 @@ async function waitUntilUp(url: string, proc: Running): Promise<void> {
 describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on its own host', (version: HubVersion) => {
   let hub: RunningHub | undefined;
   let browser: BrowserSession | undefined;
-  let external: Running | undefined;
-  let externalUrl = '';
+  const externals: Partial<Record<Flavour, Running>> = {};
+  const externalUrls: Partial<Record<Flavour, string>> = {};
 
   beforeAll(async () => {
     const cookieSecret = secret();
-    const externalToken = secret();
-    const { ports, release } = await reservePorts(1);
-    externalUrl = `http://${EXTERNAL_HOST}:${ports[0] as number}`;
+    const externalTokens = { express: secret(), web: secret() };
+    const { ports, release } = await reservePorts(FLAVOURS.length);
+    FLAVOURS.forEach((f, i) => (externalUrls[f] = `http://${EXTERNALS[f].host}:${ports[i] as number}`));
     await release();
     const launching = launchBrowser();
     try {
@@ -138,18 +142,22 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
             managed: { command: [process.execPath, 'examples/express/my-servers.mjs'], cwd: repoRoot, env: { HUBAUTH_COOKIE_SECRET: cookieSecret } },
             oauthClientAllowedScopes: ['read:servers!user', 'read:tokens!user', 'tokens!user'],
           },
-          {
-            name: EXTERNAL,
-            external: { apiToken: externalToken, oauthClientId: CLIENT_ID, oauthRedirectUri: `${externalUrl}/oauth_callback` },
-          },
+          ...FLAVOURS.map((f) => ({
+            name: EXTERNALS[f].name,
+            external: { apiToken: externalTokens[f], oauthClientId: EXTERNALS[f].clientId, oauthRedirectUri: `${externalUrls[f] as string}/oauth_callback` },
+          })),
         ],
       });
-      external = runNode('examples/external-oauth/express.mjs', {
-        ...recipeEnv(hub, externalUrl, externalToken),
-        JUPYTERHUB_SERVICE_NAME: EXTERNAL,
-        HUBAUTH_COOKIE_SECRET: cookieSecret,
-      });
-      await waitUntilUp(`${externalUrl}/`, external);
+      for (const f of FLAVOURS) {
+        const url = externalUrls[f] as string;
+        const proc = runNode(`examples/external-oauth/${f}.mjs`, {
+          ...recipeEnv(hub, url, externalTokens[f], EXTERNALS[f].clientId),
+          JUPYTERHUB_SERVICE_NAME: EXTERNALS[f].name,
+          HUBAUTH_COOKIE_SECRET: cookieSecret,
+        });
+        externals[f] = proc;
+        await waitUntilUp(`${url}/`, proc);
+      }
     } finally {
       browser = await launching.catch(() => undefined);
     }
@@ -158,7 +166,7 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
 
   afterAll(async () => {
     await browser?.close();
-    await external?.stop();
+    await Promise.all(Object.values(externals).map((e) => e.stop()));
     await hub?.stop();
   });
 
@@ -169,7 +177,7 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
       await browser.page.goto('about:blank');
       await body({ hub, browser, page: browser.page });
     } catch (err) {
-      const extra = external ? `\n--- ${EXTERNAL} ---\n${external.output().slice(-2000)}` : '';
+      const extra = Object.entries(externals).map(([f, e]) => `\n--- external-oauth (${f}) ---\n${e.output().slice(-1500)}`).join('');
       throw withDiagnostics(err, hub && { hub, logTail: (n = 60) => hub!.logTail(n) + extra } as never, browser);
     }
   };
@@ -293,8 +301,10 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
     })(),
   );
 
-  test('external service, its own origin: full login from a deep link, next preserved, logout', () =>
+  test.each(FLAVOURS)('external service (%s), its own origin: full login from a deep link, next preserved, logout', (flavour) =>
     scenario(async ({ hub: h, page }) => {
+      const externalUrl = externalUrls[flavour] as string;
+      const { name: EXTERNAL, clientId: CLIENT_ID, host: EXTERNAL_HOST } = EXTERNALS[flavour];
       const deep = `${externalUrl}/reports/2026?sort=name&x=1`;
       await login(page, h, deep, 'alice');
       expect(await pageJson(page)).toEqual({ page: '/reports/2026?sort=name&x=1', user: 'alice' });
@@ -325,11 +335,12 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
     })(),
   );
 
-  test('the recipe environment without JUPYTERHUB_SERVICE_NAME fails at start-up naming that one variable', () =>
+  test.each(FLAVOURS)('the recipe environment (%s) without JUPYTERHUB_SERVICE_NAME fails at start-up naming that one variable', (flavour) =>
     scenario(async ({ hub: h }) => {
       const { ports, release } = await reservePorts(1);
       await release();
-      const proc = runNode('examples/external-oauth/express.mjs', recipeEnv(h, `http://${EXTERNAL_HOST}:${ports[0] as number}`, secret()));
+      const { host, clientId } = EXTERNALS[flavour];
+      const proc = runNode(`examples/external-oauth/${flavour}.mjs`, recipeEnv(h, `http://${host}:${ports[0] as number}`, secret(), clientId));
       const code = await proc.exited;
       expect(code).not.toBe(0);
       const named = new Set(proc.output().match(/JUPYTERHUB_[A-Z_]+/g));

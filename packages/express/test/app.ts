@@ -20,6 +20,12 @@ export function makeApp(express: () => Express): ContractAppFactory {
     app.get(`${PREFIX}custom`, hubAuthenticated({ scopes: ['custom:reports'] }), me);
     app.get(`${PREFIX}users-only`, hubAuthenticated({ allowServices: false }), me);
     app.get(`${PREFIX}api-only`, hubAuthenticated({ onUnauthenticated: 'reject' }), me);
+    app.get(`${PREFIX}act/:name`, hubAuthenticated(), (req, res) => {
+      req.hubAuth?.api('GET', `/users/${req.params.name as string}`).then(
+        ({ body }) => res.json(body),
+        (err: { status: number }) => res.status(err.status).json({ status: err.status }),
+      );
+    });
     app.get(`${PREFIX}open`, (req, res) => res.json({ user: req.hubUser ?? null, xsrf: res.locals.xsrfToken ?? null }));
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');

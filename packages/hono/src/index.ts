@@ -8,7 +8,7 @@
  * ```
  * @packageDocumentation
  */
-import { ConfigError, HubAuthFlow, WebHubRequest, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { ConfigError, HubAuthFlow, HubCaller, WebHubRequest, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -21,6 +21,8 @@ export interface HubAuthVariables {
   hubUser: HubUser | undefined;
   /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header); `null` without a login cookie. */
   xsrfToken: string | null | undefined;
+  /** Acts for the caller: `c.get('hubAuth')?.api('GET', '/users/alice')` with their own token. */
+  hubAuth: HubCaller | undefined;
 }
 
 /** The Hono environment of an app using hubauth: `new Hono<HubAuthEnv>()`. */
@@ -66,6 +68,7 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
       (c as Carried)[CARRIER] = { flow, state };
       c.set('hubUser', state.identity.user ?? undefined);
       c.set('xsrfToken', state.identity.xsrfToken);
+      c.set('hubAuth', state.identity.user ? new HubCaller(flow.auth, state.identity) : undefined);
     }
     const answer = settle(flow, step, c);
     if (answer) return answer;

@@ -8,7 +8,7 @@
  * ```
  * @packageDocumentation
  */
-import { HubAuthFlow, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { HubAuthFlow, HubCaller, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
 
 export * from '@hubauth/core';
 
@@ -29,6 +29,11 @@ export interface HubContext<User extends HubUser | null = HubUser> {
   xsrfToken: string | null;
   /** The runtime's second argument (Bun's `Server`, Deno's `ServeHandlerInfo`, Next.js's route context). */
   env: unknown;
+  /**
+   * Acts for the caller: `hubAuth.api('GET', '/users/alice')` with their own token (`null` only in
+   * {@link WebHubAuth.open} handlers, for anonymous callers).
+   */
+  hubAuth: User extends HubUser ? HubCaller : HubCaller | null;
 }
 
 /** An application handler. */
@@ -83,7 +88,9 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
     if (!state) return response as Response;
     const { user, xsrfToken, setCookies } = state.identity;
     const denied = policy && guard(state, policy);
-    return withSetCookies(denied ?? (await handler(request, { hubUser: user, xsrfToken, env })), setCookies);
+    if (denied) return withSetCookies(denied, setCookies);
+    const hubAuth = user ? new HubCaller(flow.auth, state.identity) : null;
+    return withSetCookies(await handler(request, { hubUser: user, xsrfToken, env, hubAuth } as HubContext<HubUser | null>), setCookies);
   };
   return {
     auth: flow.auth,
@@ -107,6 +114,6 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
  * ```
  */
 export function hubAuthenticated(handler: HubHandler, options: HubAuthenticatedWebOptions = {}): FetchHandler {
-  const { scopes, hubUsers, hubGroups, allowServices, onUnauthenticated, errors } = options;
-  return hubAuth(options).protect(handler, { scopes, hubUsers, hubGroups, allowServices, onUnauthenticated, errors });
+  const { scopes, requireScopes, hubUsers, hubGroups, hubServices, allowServices, onUnauthenticated, errors } = options;
+  return hubAuth(options).protect(handler, { scopes, requireScopes, hubUsers, hubGroups, hubServices, allowServices, onUnauthenticated, errors });
 }
