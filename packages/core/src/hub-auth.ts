@@ -16,7 +16,7 @@ import { attachCallerToken, callHubApi, callerToken, type HubApi, type HubApiRes
 import { HubClient } from './hub-client';
 import { checkRequiredScopes, resolveOwnerScopes } from './requested-scopes';
 import { checkScopes, parseScope } from './scopes';
-import { extractToken, headerValue, isWellFormedToken, type TokenSource } from './token';
+import { extractToken, headerValue, isWebsocket, isWellFormedToken, type TokenSource } from './token';
 import type { HubRequest, HubResponse, HubUser } from './types';
 
 /** How a request was identified. */
@@ -94,7 +94,8 @@ export function isUnsafeMethod(method: string): boolean {
 /** A top-level browser navigation (redirect to login) rather than an API call (401). */
 export function isNavigation(request: HubRequest): boolean {
   const method = request.method.toUpperCase();
-  if (method !== 'GET' && method !== 'HEAD') return false;
+  // A websocket handshake is a GET too, but a login page is no answer to it.
+  if ((method !== 'GET' && method !== 'HEAD') || isWebsocket(request)) return false;
   const mode = headerValue(request.headers, 'sec-fetch-mode');
   if (mode !== undefined) return mode === 'navigate';
   return /\btext\/html\b/i.test(headerValue(request.headers, 'accept') ?? '');

@@ -21,6 +21,7 @@ export { XSRF_COOKIE } from './xsrf';
 export type { HubRequest, HubRequestHeaders, HubResponse, HubServer, HubUser } from './types';
 export { HubAuthFlow, HubCaller, createHubAuth } from './adapter';
 export { resolveCookieOptions } from './cookie-options';
+export { refuseUpgrade, upgradeRequest } from './upgrade';
 export type { CookieOptions, ResolvedCookieOptions } from './cookie-options';
 export type { HubApi, HubApiResponse } from './hub-api';
 export { requestableScopeProblem, resolveOwnerScopes, resolveRequestedScopes } from './requested-scopes';

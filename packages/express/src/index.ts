@@ -9,6 +9,8 @@
  */
 import { ConfigError, HubAuthFlow, HubCaller, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export * from '@hubauth/core';
 
@@ -36,6 +38,24 @@ export interface HubAuthMiddleware extends RequestHandler {
   readonly auth: HubAuth;
   /** The flow shared with the guards. */
   readonly flow: HubAuthFlow;
+  /**
+   * Authenticates a websocket upgrade (`server.on('upgrade')`, e.g. for `ws`), which Express
+   * middleware never sees: the token header, `?token=`, or the login cookie; `policy` as for
+   * {@link hubAuthenticated}. Resolves with the caller, or writes the refusal (401, 403, 503) on the
+   * socket and resolves with `null`.
+   *
+   * @example
+   * ```js
+   * const auth = hubAuth();
+   * app.use(auth);
+   * const wss = new WebSocketServer({ noServer: true });
+   * server.on('upgrade', async (req, socket, head) => {
+   *   const caller = await auth.upgrade(req, socket);
+   *   if (caller) wss.handleUpgrade(req, socket, head, (ws) => ws.send(`hello ${caller.user.name}`));
+   * });
+   * ```
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, policy?: HubAuthenticatedOptions): Promise<HubCaller | null>;
 }
 
 /** The request as core sees it. `secure`, `ip` and `body` are read lazily (a trust-proxy evaluation each). */
@@ -101,7 +121,8 @@ export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddlewa
       else next();
     }, next);
   };
-  return Object.assign(middleware, { auth: flow.auth, flow });
+  const upgrade = (req: IncomingMessage, socket: Duplex, policy?: HubAuthenticatedOptions) => flow.authenticateUpgrade(req, socket, policy);
+  return Object.assign(middleware, { auth: flow.auth, flow, upgrade });
 }
 
 /**

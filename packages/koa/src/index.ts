@@ -9,6 +9,8 @@
  */
 import { ConfigError, HubAuthFlow, HubCaller, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
 import type { DefaultContext, ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export * from '@hubauth/core';
 
@@ -34,6 +36,23 @@ export type HubAuthMiddleware<StateT extends HubAuthState = HubAuthState, Contex
   readonly auth: HubAuth;
   /** The flow shared with the guards. */
   readonly flow: HubAuthFlow;
+  /**
+   * Authenticates a websocket upgrade (`server.on('upgrade')`, e.g. for `ws`), which Koa middleware
+   * never sees: the token header, `?token=`, or the login cookie; `policy` as for
+   * {@link hubAuthenticated}. Resolves with the caller, or writes the refusal (401, 403, 503) on the
+   * socket and resolves with `null`.
+   *
+   * @example
+   * ```js
+   * const auth = hubAuth();
+   * const server = app.use(auth).listen(port);
+   * server.on('upgrade', async (req, socket, head) => {
+   *   const caller = await auth.upgrade(req, socket);
+   *   if (caller) wss.handleUpgrade(req, socket, head, (ws) => ws.send(`hello ${caller.user.name}`));
+   * });
+   * ```
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, policy?: HubAuthenticatedOptions): Promise<HubCaller | null>;
 };
 
 /** Where `hubAuth()` leaves the flow and the request state for the guards (shared by every copy of this package). */
@@ -103,7 +122,8 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
     remember(ctx, cached);
     return next();
   };
-  return Object.assign(middleware, { auth: flow.auth, flow });
+  const upgrade = (req: IncomingMessage, socket: Duplex, policy?: HubAuthenticatedOptions) => flow.authenticateUpgrade(req, socket, policy);
+  return Object.assign(middleware, { auth: flow.auth, flow, upgrade });
 }
 
 /**
