@@ -11,6 +11,7 @@ const shared = {
   },
   moduleNameMapper: {
     '^@hubauth/(core|express|koa|fastify|testing)$': '<rootDir>/packages/$1/src/index.ts',
+    '^hubauth$': '<rootDir>/packages/cli/src/index.ts',
   },
 };
 
