@@ -1,4 +1,4 @@
-import { pkceChallenge } from '../../../test/fake-hub';
+import { pkceChallenge } from '@hubauth/testing';
 import { CookieSealer } from '../src/cookies';
 import { safeEqual } from '../src/crypto';
 import { MAX_NEXT_LENGTH, StateCodec, createPkcePair, safeNextUrl } from '../src/oauth';
