@@ -119,7 +119,7 @@ export function needsXsrfField(view: WebHubRequest, flow: HubAuthFlow): boolean 
 }
 
 /** Reads a stream up to `limit` bytes; `null` when it is longer. */
-async function readLimited(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | null> {
+async function readLimited(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
