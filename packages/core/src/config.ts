@@ -465,7 +465,8 @@ export function resolveHubOAuthConfig(options: HubOAuthOptions = {}): HubOAuthCo
   else {
     // The Hub sends the browser to the redirect URI as registered: a path lands on the Hub's own
     // origin, which is right behind the Hub's proxy and wrong for a service with an origin of its own.
-    const hubOrigin = base.hubHost ? new URL(base.hubHost).origin : base.publicHubUrl ? new URL(base.publicHubUrl).origin : '';
+    // JUPYTERHUB_HOST says the Hub is on a host of its own (the external-service recipe, sub-domains).
+    const hubOrigin = base.hubHost ? new URL(base.hubHost).origin : '';
     const serviceOrigin = base.publicUrl ? new URL(base.publicUrl).origin : '';
     if (hubOrigin && serviceOrigin && serviceOrigin !== hubOrigin) {
       fail(

@@ -7,6 +7,7 @@
 //   DELETE <prefix>tokens/<id>   revokes it → { status }
 //   GET    <prefix>users/<name>/tokens   another user's tokens, as the caller: the Hub's answer is passed on
 //   GET    <prefix>users         every user, as the caller (needs list:users, which callers here lack)
+//   GET    <prefix>tls           which JUPYTERHUB_SSL_* variables and API URL the Hub gave this service
 //   GET    <prefix>leak          whether JSON or inspect of hubAuth (what a careless handler logs) shows the token
 //
 // Scopes asked for at login come from ACTOR_REQUEST_SCOPES (JSON list). It loads the BUILT packages.
@@ -48,6 +49,15 @@ const actions = {
     const { body } = await hubAuth.api('GET', `/users/${encodeURIComponent(name)}/tokens`);
     return body;
   },
+  tls() {
+    const env = process.env;
+    return {
+      apiUrl: env.JUPYTERHUB_API_URL,
+      keyfile: Boolean(env.JUPYTERHUB_SSL_KEYFILE),
+      certfile: Boolean(env.JUPYTERHUB_SSL_CERTFILE),
+      clientCa: Boolean(env.JUPYTERHUB_SSL_CLIENT_CA),
+    };
+  },
   leak(hubAuth) {
     const { token } = hubAuth;
     const json = JSON.stringify(hubAuth);
@@ -74,6 +84,7 @@ if (framework === 'express') {
   app.get(`${prefix}users/:name/tokens`, hubAuthenticated(), run((req) => actions.othersTokens(req.hubAuth, req.params.name)));
   app.get(`${prefix}users`, hubAuthenticated(), run((req) => actions.allUsers(req.hubAuth)));
   app.get(`${prefix}leak`, hubAuthenticated(), (req, res) => res.json(actions.leak(req.hubAuth)));
+  app.get(`${prefix}tls`, hubAuthenticated(), (req, res) => res.json(actions.tls()));
   app.use((err, req, res, _next) => res.status(statusOf(err)).json(errorBody(err)));
   app.listen(Number(port), hostname, listening);
 } else if (framework === 'koa') {
