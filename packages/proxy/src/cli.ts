@@ -175,9 +175,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
 
   return new Promise<number>((resolve) => {
     let finished = false;
+    const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
     const finish = async (code: number): Promise<void> => {
       if (finished) return;
       finished = true;
+      for (const signal of signals) process.off(signal, onSignal);
       await proxy.close();
       resolve(code);
     };
@@ -186,7 +188,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
       if (app) void app.stop(signal).then(() => finish(0));
       else void finish(0);
     };
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, onSignal);
+    for (const signal of signals) process.once(signal, onSignal);
     if (app) {
       const child = app;
       child.on('exit', (code, signal) => {

@@ -4,7 +4,8 @@
  * original request's headers (cookie, `Authorization`, `Origin`, …) and where it was going
  * (`X-Original-URI`/`X-Original-Method` from nginx, `X-Forwarded-Uri`/`X-Forwarded-Method` from
  * Traefik and Caddy). The answer:
- * - 200 with the identity headers: let it through (copy the headers to the upstream request);
+ * - 200 with the identity headers: let it through (copy the headers to the upstream request), and
+ *   the request's cookies without hubauth's in `X-Hubauth-Cookie`;
  * - 401 for anonymous callers (nginx turns it into a login redirect with `error_page 401`); with
  *   `?redirect=1`, browser navigations get the 302 to the Hub's login instead (Traefik and Caddy
  *   pass the auth server's answer to the browser as it is);
@@ -15,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUnsafeMethod, type AccessPolicy, type HubAuth, type HubResponse, type Identity } from '@hubauth/core';
 import type { IdentityHeaders } from './identity-headers';
 import type { OriginPolicy } from './origin';
-import { withoutXsrfCookie } from './credentials';
+import { withoutXsrfCookie, type CredentialFilter } from './credentials';
 import { NodeRequestView, isWebsocketRequest } from './request-view';
 
 /** What {@link ForwardAuth} needs from the proxy. */
@@ -26,7 +27,14 @@ export interface ForwardAuthOptions {
   policy: AccessPolicy;
   identityHeaders: IdentityHeaders;
   origins: OriginPolicy;
+  credentials: CredentialFilter;
 }
+
+/**
+ * Header of a 200 answer carrying the request's `Cookie` header without hubauth's cookies, for
+ * front proxies to send to the app instead (nginx: `proxy_set_header Cookie $hubauth_cookie`).
+ */
+export const UPSTREAM_COOKIE_HEADER = 'x-hubauth-cookie';
 
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -75,6 +83,8 @@ export class ForwardAuth {
       if (decision.action === 'allow') {
         const headers: Record<string, string | string[]> = {};
         for (const [name, value] of this.options.identityHeaders.of(decision.user)) headers[name] = value;
+        const cookie = req.headers.cookie;
+        headers[UPSTREAM_COOKIE_HEADER] = cookie === undefined ? '' : (this.options.credentials.cookies(cookie) ?? '');
         if (cookies.length) headers['set-cookie'] = cookies;
         this.answer(res, { status: 200, headers });
       } else if (decision.action === 'redirect') {

@@ -11,12 +11,13 @@
  * @packageDocumentation
  */
 export { HubAuthProxy } from './proxy';
-export { ForwardAuth } from './forward-auth';
+export { ForwardAuth, UPSTREAM_COOKIE_HEADER } from './forward-auth';
 export type { ForwardAuthOptions } from './forward-auth';
 export { DEFAULT_IDENTITY_HEADERS, canonicalHeaderName, resolveProxyOptions } from './options';
 export type { HubAuthProxyOptions, IdentityHeaderNames, ResolvedProxyOptions } from './options';
 export { asciiJson, headerText, IdentityHeaders } from './identity-headers';
 export { OriginPolicy } from './origin';
+export { CredentialFilter, withoutTokenParam, withoutXsrfCookie } from './credentials';
 export type { OriginVerdict } from './origin';
 export { AppProcess } from './app-process';
 export type { AppProcessOptions } from './app-process';

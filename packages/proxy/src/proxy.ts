@@ -10,6 +10,8 @@ import type { Duplex } from 'node:stream';
 import {
   HubAuthFlow,
   HubOAuth,
+  UnauthenticatedError,
+  isNavigation,
   isUnsafeMethod,
   type HubAuth,
   type HubResponse,
@@ -83,6 +85,7 @@ export class HubAuthProxy {
       policy: this.options.policy,
       identityHeaders: this.identityHeaders,
       origins: this.origins,
+      credentials: this.credentials,
     });
     const upstream = this.options.upstream;
     // Keep-alive connections to the upstream: a new TCP connection per request would cost more than authentication.
@@ -265,7 +268,10 @@ export class HubAuthProxy {
     );
   }
 
-  /** `<prefix>_hubauth/login?next=…`: starts a login, for front proxies that send anonymous browsers here (nginx `error_page 401`). */
+  /**
+   * `<prefix>_hubauth/login?next=…` (or with `X-Original-URI`): starts a login, for front proxies
+   * that send anonymous browsers here (nginx `error_page 401`).
+   */
   private startLogin(req: IncomingMessage, res: ServerResponse): void {
     const auth = this.flow.auth;
     if (!(auth instanceof HubOAuth) || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -273,8 +279,16 @@ export class HubAuthProxy {
       return;
     }
     const url = req.url ?? '/';
-    const next = new URLSearchParams(url.slice(pathOf(url).length + 1)).get('next') ?? this.prefix;
-    this.send(res, auth.beginLogin(new NodeRequestView(req, url), next));
+    const view = new NodeRequestView(req, url);
+    // An API call that reached here (nginx sends every 401 to this endpoint) gets a 401, not a login page.
+    if (!isNavigation(view)) {
+      this.send(res, auth.renderError(new UnauthenticatedError('Authentication required', { realm: this.prefix }), view));
+      return;
+    }
+    // `next` from the query, or the original request's URI that nginx passes in a header (it cannot URL-encode it).
+    const original = req.headers['x-original-uri'];
+    const next = new URLSearchParams(url.slice(pathOf(url).length + 1)).get('next') ?? (typeof original === 'string' ? original : this.prefix);
+    this.send(res, auth.beginLogin(view, next));
   }
 
   private upstreamFailed(err: Error, req: ProxiedRequest, res: ServerResponse | Duplex | undefined): void {

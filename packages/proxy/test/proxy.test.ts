@@ -361,8 +361,9 @@ describe('HubAuthProxy', () => {
 
     test('the login cookie: a cross-origin state-changing original request is refused', async () => {
       const cookie = jar.header();
-      const get = await call(port, 'GET', `${PREFIX}_hubauth/auth`, { cookie, 'x-original-uri': `${PREFIX}x` });
+      const get = await call(port, 'GET', `${PREFIX}_hubauth/auth`, { cookie: `${cookie}; theme=dark`, 'x-original-uri': `${PREFIX}x` });
       expect(get.status).toBe(200);
+      expect(get.headers['x-hubauth-cookie']).toBe('theme=dark');
       const post = await call(port, 'GET', `${PREFIX}_hubauth/auth`, { cookie, 'x-original-method': 'POST', origin: 'http://evil.example' });
       expect(post.status).toBe(403);
       const ws = await call(port, 'GET', `${PREFIX}_hubauth/auth`, { cookie, 'sec-websocket-key': 'x', origin: 'http://evil.example' });
@@ -370,11 +371,15 @@ describe('HubAuthProxy', () => {
     });
 
     test('the login endpoint starts a login that returns to next', async () => {
-      const res = await call(port, 'GET', `${PREFIX}_hubauth/login?next=${encodeURIComponent(`${PREFIX}deep?x=1`)}`);
+      const nav = { 'sec-fetch-mode': 'navigate' };
+      const res = await call(port, 'GET', `${PREFIX}_hubauth/login?next=${encodeURIComponent(`${PREFIX}deep?x=1`)}`, nav);
       expect(res.status).toBe(302);
-      const evil = await call(port, 'GET', `${PREFIX}_hubauth/login?next=${encodeURIComponent('https://evil.example/')}`);
+      const evil = await call(port, 'GET', `${PREFIX}_hubauth/login?next=${encodeURIComponent('https://evil.example/')}`, nav);
       expect(evil.status).toBe(302);
       expect(evil.headers.location).toContain('/hub/api/oauth2/authorize?');
+      // nginx passes the original URI in a header; API calls get 401, not a login page
+      expect((await call(port, 'GET', `${PREFIX}_hubauth/login`, { ...nav, 'x-original-uri': `${PREFIX}a?b=1&c=2` })).status).toBe(302);
+      expect((await call(port, 'GET', `${PREFIX}_hubauth/login`, { 'x-original-uri': `${PREFIX}api` })).status).toBe(401);
     });
 
     test('without an upstream, everything else is 404', async () => {
