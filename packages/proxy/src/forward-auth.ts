@@ -13,11 +13,11 @@
  * - 5xx when the Hub cannot be asked.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isUnsafeMethod, type AccessPolicy, type HubAuth, type HubResponse, type Identity } from '@hubauth/core';
+import type { AccessPolicy, HubAuth, HubResponse, Identity } from '@hubauth/core';
 import type { IdentityHeaders } from './identity-headers';
 import type { OriginPolicy } from './origin';
 import { withoutXsrfCookie, type CredentialFilter } from './credentials';
-import { NodeRequestView, isWebsocketRequest } from './request-view';
+import { identificationView, viewOf } from './request-view';
 
 /** What {@link ForwardAuth} needs from the proxy. */
 export interface ForwardAuthOptions {
@@ -67,11 +67,11 @@ export class ForwardAuth {
     const { auth } = this.options;
     const { method, url } = this.original(req);
     const redirect = /[?&]redirect=(1|true)(&|$)/.test(req.url ?? '');
-    // Identified as a read: the origin check below stands in for the xsrf token.
-    const view = new NodeRequestView(req, url, 'GET');
+    const view = viewOf(req, url, method);
+    // The origin check below stands in for core's xsrf rules.
+    const identifyWith = identificationView(view);
     const decide = (identity: Identity): void => {
-      view.method = method;
-      if (identity.source === 'cookie' && identity.user && (isUnsafeMethod(method) || isWebsocketRequest(req.headers))) {
+      if (identity.source === 'cookie' && identity.user && this.options.origins.needsCheck(method, req.headers)) {
         const refused = this.options.origins.check(req.headers);
         if (refused) {
           this.answer(res, { status: 403, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `Refused: ${refused}.` });
@@ -95,9 +95,9 @@ export class ForwardAuth {
         this.answer(res, response);
       }
     };
-    const cached = auth.authenticateCached(view);
+    const cached = auth.authenticateCached(identifyWith);
     if (cached) decide(cached);
-    else auth.authenticate(view).then(decide, () => this.answer(res, { status: 500, headers: {} }));
+    else auth.authenticate(identifyWith).then(decide, () => this.answer(res, { status: 500, headers: {} }));
   }
 
   private answer(res: ServerResponse, response: HubResponse): void {

@@ -1,12 +1,16 @@
 /**
  * The proxy's answer to cross-site request forgery. hubauth's xsrf token cannot be used: the
- * upstream app's pages and scripts do not send it. Instead, a cookie-authenticated request that may
- * change state, and every cookie-authenticated websocket upgrade, must come from a page of the
+ * upstream app's pages and scripts do not send it. Instead, cookie-authenticated requests that the
+ * Hub would make show an xsrf token — state-changing methods, websocket upgrades, and reads made by
+ * scripts or embeds (`Sec-Fetch-Mode` other than `navigate`) — must come from a page of the
  * service's own origin, as the browser reports it (`Sec-Fetch-Site`, else `Origin`, else `Referer`).
- * A request that says nothing about where it comes from is refused: every browser of the last
- * years sends `Origin` on such requests, and other clients should use a token.
+ * Top-level navigations, and reads from clients that send no fetch metadata, need no check, as in
+ * the Hub. A checked request that says nothing about where it comes from is refused: every browser
+ * of the last years sends `Origin` on such requests, and other clients should use a token.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { isUnsafeMethod } from '@hubauth/core';
+import { isWebsocketRequest } from './request-view';
 
 /** Why a request was refused, or `null` when its origin is acceptable. */
 export type OriginVerdict = string | null;
@@ -38,7 +42,14 @@ export class OriginPolicy {
     return url.host === host;
   }
 
-  /** Checks a cookie-authenticated request that changes state or opens a websocket. */
+  /** Whether a cookie-authenticated request with this method and these headers must pass {@link check}. */
+  needsCheck(method: string, headers: IncomingHttpHeaders): boolean {
+    if (isUnsafeMethod(method) || isWebsocketRequest(headers)) return true;
+    const mode = headers['sec-fetch-mode'];
+    return mode !== undefined && mode !== 'navigate' && headers['sec-fetch-site'] !== 'same-origin';
+  }
+
+  /** Checks a cookie-authenticated request that {@link needsCheck}: `null` when it comes from an acceptable origin, else why not. */
   check(headers: IncomingHttpHeaders): OriginVerdict {
     const site = headers['sec-fetch-site'];
     if (site === 'same-origin') return null;

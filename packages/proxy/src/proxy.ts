@@ -7,17 +7,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import {
-  HubAuthFlow,
-  HubOAuth,
-  UnauthenticatedError,
-  isNavigation,
-  isUnsafeMethod,
-  type HubAuth,
-  type HubResponse,
-  type Identity,
-  type RequestAuthState,
-} from '@hubauth/core';
+import { HubOAuth, UnauthenticatedError, isNavigation, type HubAuth, type HubResponse, type Identity } from '@hubauth/core';
+import { HubAuthFlow, matchRoute, sendNode, type RequestAuthState } from '@hubauth/core/adapter';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import { CredentialFilter, withoutXsrfCookie } from './credentials';
 import { ForwardAuth } from './forward-auth';
@@ -25,7 +16,7 @@ import { IdentityHeaders } from './identity-headers';
 import { resolveProxyOptions, type HubAuthProxyOptions, type ResolvedProxyOptions } from './options';
 import { OriginPolicy } from './origin';
 import { NOT_FOUND, UPSTREAM_DOWN, UPSTREAM_TIMEOUT, crossOrigin, renderPage, type ProxyErrorPage } from './pages';
-import { NodeRequestView, isWebsocketRequest, pathOf } from './request-view';
+import { identificationView, pathOf, viewOf } from './request-view';
 
 /** Per-request data the proxy events need (the library hands us only `req`). */
 interface Pending {
@@ -144,26 +135,22 @@ export class HubAuthProxy {
       this.startLogin(req, res);
       return;
     }
-    const view = new NodeRequestView(req, url);
-    const ownRoute = this.flow.auth.ownRoute(view) !== null;
+    const view = viewOf(req, url);
+    const ownRoute = matchRoute(this.flow.routes, view) !== null;
     if (!ownRoute && !this.options.upstream) {
       this.sendPage(req, res, NOT_FOUND);
       return;
     }
-    const method = view.method;
-    const changesState = isUnsafeMethod(method);
-    // The origin check below replaces hubauth's xsrf token: identify as a read, decide on the real method.
-    if (changesState && !ownRoute) view.method = 'GET';
-    const proceed = (state: RequestAuthState): void => {
-      view.method = method;
-      this.authorized(req, res, state, changesState);
-    };
-    const cached = this.flow.identifyCached(view);
+    // Core's routes see the request as it is; everything else is identified without core's xsrf rules
+    // (the origin check below stands in for them) and decided on the real request.
+    const identifyWith = ownRoute ? view : identificationView(view);
+    const proceed = (state: RequestAuthState): void => this.authorized(req, res, { request: view, identity: state.identity });
+    const cached = this.flow.identifyCached(identifyWith);
     if (cached) {
       proceed(cached);
       return;
     }
-    this.flow.identify(view).then(
+    this.flow.identify(identifyWith).then(
       ({ step, state }) => {
         if (step.type === 'respond') this.send(res, step.response);
         else if (step.type === 'error') this.send(res, this.flow.auth.renderError(step.error, view));
@@ -173,10 +160,10 @@ export class HubAuthProxy {
     );
   };
 
-  private authorized(req: IncomingMessage, res: ServerResponse, state: RequestAuthState, changesState: boolean): void {
+  private authorized(req: IncomingMessage, res: ServerResponse, state: RequestAuthState): void {
     const { identity } = state;
     const setCookies = this.ownCookies(identity);
-    if (identity.source === 'cookie' && identity.user && (changesState || isWebsocketRequest(req.headers))) {
+    if (identity.source === 'cookie' && identity.user && this.origins.needsCheck(state.request.method, req.headers)) {
       const refused = this.origins.check(req.headers);
       if (refused) {
         this.sendPage(req, res, crossOrigin(refused));
@@ -226,9 +213,10 @@ export class HubAuthProxy {
       return;
     }
     this.identityHeaders.strip(req.headers);
-    const view = new NodeRequestView(req, url);
-    const proceed = (state: RequestAuthState): void => {
-      const { identity } = state;
+    const view = viewOf(req, url);
+    const identifyWith = identificationView(view);
+    const proceed = (identity: Identity): void => {
+      const state = { request: view, identity };
       if (identity.source === 'cookie' && identity.user) {
         const refused = this.origins.check(req.headers);
         if (refused) {
@@ -247,15 +235,12 @@ export class HubAuthProxy {
       this.identityHeaders.set(req.headers, identity.user);
       this.proxy.ws(req, socket, head);
     };
-    const cached = this.flow.identifyCached(view);
+    const cached = this.flow.identifyCached(identifyWith);
     if (cached) {
-      proceed(cached);
+      proceed(cached.identity);
       return;
     }
-    this.flow.auth.authenticate(view).then(
-      (identity) => proceed({ request: view, identity }),
-      () => this.refuseUpgrade(socket, 500, ''),
-    );
+    this.flow.auth.authenticate(identifyWith).then(proceed, () => this.refuseUpgrade(socket, 500, ''));
   };
 
   private refuseUpgrade(socket: Duplex, status: number, message: string): void {
@@ -279,7 +264,7 @@ export class HubAuthProxy {
       return;
     }
     const url = req.url ?? '/';
-    const view = new NodeRequestView(req, url);
+    const view = viewOf(req, url);
     // An API call that reached here (nginx sends every 401 to this endpoint) gets a 401, not a login page.
     if (!isNavigation(view)) {
       this.send(res, auth.renderError(new UnauthenticatedError('Authentication required', { realm: this.prefix }), view));
@@ -323,7 +308,8 @@ export class HubAuthProxy {
     const headers: Record<string, string | string[]> = { ...response.headers };
     const cookies = [...withoutXsrfCookie((response.headers['set-cookie'] as string[] | undefined) ?? []), ...extraCookies];
     if (cookies.length) headers['set-cookie'] = cookies;
-    res.writeHead(response.status, headers).end(response.body);
+    else delete headers['set-cookie'];
+    sendNode(res, { ...response, headers });
   }
 
   /**

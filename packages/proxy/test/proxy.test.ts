@@ -290,6 +290,17 @@ describe('HubAuthProxy', () => {
       expect(token.status).toBe(200);
     });
 
+    test('reads by scripts and embeds of another origin are refused as the Hub would; navigations and same-origin reads pass', async () => {
+      const cookie = jar.header();
+      const get = (headers: Record<string, string>) => call(port, 'GET', `${PREFIX}data`, { cookie, ...headers }).then((r) => r.status);
+      expect(await get({ 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'cross-site' })).toBe(200);
+      expect(await get({ 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin' })).toBe(200);
+      expect(await get({ 'sec-fetch-mode': 'no-cors', 'sec-fetch-site': 'same-origin' })).toBe(200);
+      expect(await get({})).toBe(200);
+      expect(await get({ 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'cross-site', origin: 'http://evil.example' })).toBe(403);
+      expect(await get({ 'sec-fetch-mode': 'no-cors', 'sec-fetch-site': 'same-site' })).toBe(403);
+    });
+
     test('allowedOrigins admits another origin', async () => {
       const other = await start({ allowedOrigins: ['https://hub.example.org'] });
       const otherJar = await login(other);
