@@ -5,7 +5,7 @@
  */
 import type { HubAuthOptions, HubOAuthOptions } from './config';
 import { ConfigError, HubAuthError, isHubAuthError } from './errors';
-import { HubAuth, type AccessPolicy, type Identity } from './hub-auth';
+import { HubAuth, freezePolicy, type AccessPolicy, type Identity } from './hub-auth';
 import { HubOAuth } from './hub-oauth';
 import type { HubRequest, HubResponse } from './types';
 
@@ -33,6 +33,18 @@ export interface HubAuthMiddlewareOptions extends HubOAuthOptions {
 export interface HubAuthenticatedOptions extends AccessPolicy {
   /** Overrides the `errors` mode of `hubAuth()` for this route. */
   errors?: ErrorMode;
+}
+
+/**
+ * Validates a guard's options and returns a frozen copy. Adapters call it once, when a guard is
+ * created, so that editing the options object later cannot give callers different policies.
+ */
+export function freezeGuardOptions(options: HubAuthenticatedOptions = {}): Readonly<HubAuthenticatedOptions> {
+  const errors: unknown = (options as { errors?: unknown } | null)?.errors;
+  if (errors !== undefined && errors !== 'respond' && errors !== 'throw') {
+    throw new ConfigError('hubAuthenticated.errors', 'must be "respond" or "throw"');
+  }
+  return freezePolicy(options);
 }
 
 /** What the adapter must do next. */

@@ -6,6 +6,7 @@ import { IdentityCache } from './cache';
 import { resolveHubAuthConfig, type HubAuthConfig, type HubAuthOptions } from './config';
 import { getCookie, parseCookieHeader } from './cookies';
 import {
+  ConfigError,
   ForbiddenError,
   HubApiError,
   HubAuthError,
@@ -14,9 +15,10 @@ import {
   UnauthenticatedError,
   isHubAuthError,
 } from './errors';
+import { isNavigation } from './fetch-metadata';
 import { HubClient } from './hub-client';
 import { checkScopes, parseScope } from './scopes';
-import { extractToken, headerValue, isWellFormedToken, type TokenSource } from './token';
+import { extractToken, isWellFormedToken, type TokenSource } from './token';
 import type { HubRequest, HubResponse, HubUser } from './types';
 
 /** How a request was identified. */
@@ -47,8 +49,9 @@ export interface AccessPolicy {
   /** Only members of these groups (Python's `hub_groups`). */
   hubGroups?: readonly string[];
   /**
-   * Whether `kind: 'service'` callers may pass. Default: yes when their scopes allow it and no
-   * `hubUsers`/`hubGroups` list is set; with such a list, only when this is `true`.
+   * Whether `kind: 'service'` callers may pass. Default: yes when their scopes allow it and no list
+   * of who may come in is set (`hubUsers`/`hubGroups` here, `allowedUsers`/`usernamePattern` on the
+   * service); with such a list, only when this is `true`. `blockedUsers` blocks services too.
    */
   allowServices?: boolean;
   /**
@@ -74,13 +77,55 @@ export function isUnsafeMethod(method: string): boolean {
   return !SAFE_METHODS.has(method.toUpperCase());
 }
 
-/** A top-level browser navigation (redirect to login) rather than an API call (401). */
-export function isNavigation(request: HubRequest): boolean {
-  const method = request.method.toUpperCase();
-  if (method !== 'GET' && method !== 'HEAD') return false;
-  const mode = headerValue(request.headers, 'sec-fetch-mode');
-  if (mode !== undefined) return mode === 'navigate';
-  return /\btext\/html\b/i.test(headerValue(request.headers, 'accept') ?? '');
+export { isNavigation };
+
+/** Policies made by {@link freezePolicy}: only their decisions are remembered. */
+const frozenPolicies = new WeakSet<object>();
+
+/**
+ * A validated, frozen copy of a guard's policy. Guards call it once, when they are created: editing
+ * the options object afterwards changes nothing, so every caller — one whose decision is remembered
+ * and one seen for the first time — meets the same policy. Throws {@link ConfigError} for a malformed
+ * policy (lists that are not lists of strings, a scope that does not parse, unknown modes).
+ *
+ * @example
+ * ```ts
+ * const staffOnly = freezePolicy({ hubGroups: ['staff'] });
+ * auth.authorize(identity, request, staffOnly);
+ * ```
+ */
+export function freezePolicy<T extends AccessPolicy>(policy: T, where = 'hubAuthenticated'): Readonly<T> {
+  if (frozenPolicies.has(policy)) return policy;
+  if (policy === null || typeof policy !== 'object' || Array.isArray(policy)) {
+    throw new ConfigError(where, 'takes an options object, e.g. { hubGroups: ["staff"] }');
+  }
+  const copy: Record<string, unknown> = { ...(policy as Record<string, unknown>) };
+  for (const key of ['scopes', 'hubUsers', 'hubGroups'] as const) {
+    const list: unknown = policy[key];
+    if (list === undefined) continue;
+    if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' && item !== '')) {
+      throw new ConfigError(`${where}.${key}`, 'must be an array of non-empty strings');
+    }
+    if (key === 'scopes') {
+      for (const scope of list as string[]) {
+        try {
+          parseScope(scope);
+        } catch (err) {
+          throw new ConfigError(`${where}.scopes`, `${JSON.stringify(scope)} is not a scope: ${(err as Error).message}`);
+        }
+      }
+    }
+    copy[key] = Object.freeze([...(list as string[])]);
+  }
+  if (policy.allowServices !== undefined && typeof policy.allowServices !== 'boolean') {
+    throw new ConfigError(`${where}.allowServices`, 'must be true or false');
+  }
+  if (policy.onUnauthenticated !== undefined && !['auto', 'login', 'reject'].includes(policy.onUnauthenticated)) {
+    throw new ConfigError(`${where}.onUnauthenticated`, 'must be "auto", "login" or "reject"');
+  }
+  const frozen = Object.freeze(copy) as Readonly<T>;
+  frozenPolicies.add(frozen);
+  return frozen;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -285,10 +330,12 @@ export class HubAuth {
   }
 
   /**
-   * {@link accessDenial}, remembered per (identity, policy): cached models and guard options are
+   * {@link accessDenial}, remembered per (identity, policy): cached models and guard policies are
    * the same objects request after request, so the scope check runs once per cache entry and route.
+   * Only policies made by {@link freezePolicy} are remembered: another object may be edited later.
    */
   private cachedDenial(user: HubUser, policy: AccessPolicy): string | null {
+    if (!frozenPolicies.has(policy)) return this.accessDenial(user, policy);
     let byPolicy = this.decisions.get(user);
     if (!byPolicy) {
       byPolicy = new WeakMap();
@@ -302,12 +349,16 @@ export class HubAuth {
     return denial;
   }
 
-  /** Why `user` may not pass `policy`, or `null` when it may. */
+  /**
+   * Why `user` may not pass `policy`, or `null` when it may. `blockedUsers` blocks a name whatever
+   * its kind (a block must never be a no-op); `allowedUsers` and `usernamePattern` restrict users,
+   * and while either is set, services pass only routes that allow them explicitly (`allowServices: true`).
+   */
   accessDenial(user: HubUser, policy: AccessPolicy = {}): string | null {
     const who = `${user.kind} ${user.name} is not allowed`;
     const { config } = this;
+    if (config.blockedUsers.has(user.name)) return `${who} (blocked)`;
     if (user.kind === 'user') {
-      if (config.blockedUsers.has(user.name)) return `${who} (blocked)`;
       if (config.usernamePattern && !config.usernamePattern.test(user.name)) return `${who} (name does not match)`;
       if (config.allowedUsers && !config.allowedUsers.has(user.name)) return who;
     }
@@ -320,7 +371,9 @@ export class HubAuth {
     }
     const named = policy.hubUsers !== undefined || policy.hubGroups !== undefined;
     if (user.kind === 'service') {
-      if (policy.allowServices === false || (named && policy.allowServices !== true)) return `${who} (services are not allowed here)`;
+      // A list of who may come in is a restriction: services get past one only when a route says so.
+      const restricted = named || config.allowedUsers !== null || config.usernamePattern !== null;
+      if (policy.allowServices === false || (restricted && policy.allowServices !== true)) return `${who} (services are not allowed here)`;
       return null;
     }
     if (named) {

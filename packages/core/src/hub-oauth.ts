@@ -5,17 +5,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolveHubOAuthConfig, type HubOAuthConfig, type HubOAuthOptions } from './config';
-import { CookieSealer, clearCookie, getCookie, parseCookieHeader, serializeCookie, type CookiePairs } from './cookies';
+import { CookieSealer, clearCookie, parseCookieHeader, serializeCookie, type CookiePairs } from './cookies';
 import {
   ForbiddenError,
+  type HubAuthError,
   HubUnavailableError,
   OAuthCallbackError,
   OAuthStateError,
   ServiceCredentialsError,
   XsrfError,
 } from './errors';
-import { HubAuth, isUnsafeMethod, type Identity } from './hub-auth';
-import { StateCodec, safeEqual, safeNextUrl } from './oauth';
+import { isForeignWebsocketOrigin, needsXsrfCheck } from './fetch-metadata';
+import { forwardedProto } from './forwarded';
+import { HubAuth, type Identity } from './hub-auth';
+import { StateCodec, safeEqual, safeNextUrl, type StateCookie } from './oauth';
 import { isWebsocket, queryParam } from './token';
 import type { HubRequest, HubResponse } from './types';
 import { XSRF_COOKIE, XsrfTokens, submittedXsrfToken } from './xsrf';
@@ -24,6 +27,13 @@ import { XSRF_COOKIE, XsrfTokens, submittedXsrfToken } from './xsrf';
 const MAX_SESSION_AGE = 365 * 86_400;
 /** Most logins one browser may have in flight; starting another drops the oldest. */
 const MAX_PENDING_LOGINS = 5;
+/**
+ * Most state cookies opened per request. More than a browser can have pending: anything beyond is
+ * junk (planted, or sent to make every anonymous request decrypt hundreds of values).
+ */
+const MAX_STATE_COOKIES_READ = 8;
+/** Most state cookies cleared per response, so junk cannot blow the reply past header limits. */
+const MAX_STATE_COOKIES_CLEARED = 10;
 /** Lifetime when the Hub does not say (its own default, 14 days). */
 const DEFAULT_SESSION_AGE = 14 * 86_400;
 
@@ -84,8 +94,12 @@ export class HubOAuth extends HubAuth {
     return true;
   }
 
+  /**
+   * Whether cookies get `Secure`: the configured public URL decides; without one, the connection as
+   * the framework sees it, or a proxy forwarding https (adding `Secure` is safe without trusting it).
+   */
   private secure(request: HubRequest): boolean {
-    return this.config.cookieSecure ?? request.secure === true;
+    return this.config.cookieSecure ?? (request.secure === true || forwardedProto(request) === 'https');
   }
 
   private sessionCookie(token: string, maxAge: number, request: HubRequest): string {
@@ -111,9 +125,18 @@ export class HubOAuth extends HubAuth {
     return clearCookie(this.config.cookieName, this.config.cookiePath, this.config.cookieHostPrefix || this.secure(request));
   }
 
-  /** Reads the login cookie: the Hub token inside, or why not. */
-  private readSession(pairs: CookiePairs): { token: string; stale: boolean; remaining: number } | 'invalid' | null {
-    const raw = getCookie(pairs, this.config.cookieName);
+  /**
+   * Reads the login cookie: the Hub token inside, or why not. Two cookies of its name mean one was
+   * planted (by a sibling host, or with a longer Path to shadow ours): neither is trusted.
+   */
+  private readSession(pairs: CookiePairs): { token: string; stale: boolean; remaining: number } | 'invalid' | 'duplicate' | null {
+    const name = this.config.cookieName;
+    let raw: string | undefined;
+    for (const [n, v] of pairs) {
+      if (n !== name) continue;
+      if (raw !== undefined) return 'duplicate';
+      raw = v;
+    }
     if (raw === undefined) return null;
     const opened = this.sessionSealer.open(this.config.cookieName, raw);
     if (!opened) return 'invalid';
@@ -140,18 +163,25 @@ export class HubOAuth extends HubAuth {
     if (isWebsocket(request) && !this.config.allowWebsocketCookieAuth) return identity;
     const session = this.readSession(pairs);
     if (session === null) return identity;
-    if (session === 'invalid') {
+    if (session === 'invalid' || session === 'duplicate') {
+      if (session === 'duplicate') this.warnDuplicate(this.config.cookieName, request);
       identity.setCookies.push(this.clearSession(request));
       return identity;
     }
     identity.source = 'cookie';
+
+    // Browsers send cookies with a websocket whatever page opened it: only our own pages may use them.
+    if (isWebsocket(request) && isForeignWebsocketOrigin(request, this.config.publicUrl)) {
+      identity.error = new XsrfError("Cross-origin websocket refused: its Origin is not this service's, and the login cookie only works for this service's own pages");
+      return identity;
+    }
 
     // The xsrf gate runs before the Hub is asked: a forged request costs no lookup.
     const existing = this.xsrf.fromCookies(pairs, session.token);
     const xsrfToken = existing ?? this.xsrf.issue(session.token);
     if (!existing) identity.setCookies.push(this.xsrfCookie(xsrfToken, request));
     identity.xsrfToken = xsrfToken;
-    if (isUnsafeMethod(request.method)) {
+    if (needsXsrfCheck(request)) {
       const submitted = submittedXsrfToken(request);
       if (!submitted) {
         identity.error = new XsrfError(`'_xsrf' argument missing from ${request.method.toUpperCase()}: send the X-XSRFToken header or an _xsrf form field`);
@@ -180,6 +210,14 @@ export class HubOAuth extends HubAuth {
     return identity;
   }
 
+  /** Logs a cookie sent more than once where one is expected (names only, never values). */
+  private warnDuplicate(name: string, request: HubRequest): void {
+    this.config.logger.warn(
+      `Cookie ${name} was sent more than once on ${request.method.toUpperCase()} ${pathOf(request.url).slice(0, 200)}: ` +
+        'treated as tampered (a sibling host or a longer Path can plant one; cookieHostPrefix prevents it)',
+    );
+  }
+
   /**
    * Starts a login: a 302 to the Hub's authorize URL (with PKCE S256) and a per-flow state cookie.
    * `next` defaults to the request's own URL; it is validated to stay under the service prefix.
@@ -187,11 +225,13 @@ export class HubOAuth extends HubAuth {
   beginLogin(request: HubRequest, next: string = request.url): HubResponse {
     const c = this.config;
     const pairs = parseCookieHeader(request.headers.cookie);
-    const flow = this.stateCodec.create(safeNextUrl(next, c.servicePrefix));
-    const stale = this.staleStateCookies(pairs);
-    // A login already in flight keeps its cookie; this one gets a suffixed name.
-    const taken = pairs.some(([n]) => n === this.stateCookieName) && !stale.includes(this.stateCookieName);
-    const name = taken ? `${this.stateCookieName}-${letters(8)}` : this.stateCookieName;
+    const { live, stale } = this.pendingLogins(pairs);
+    // A login already in flight keeps its cookie, and a name sent twice cannot be trusted: this one
+    // then gets a suffixed name.
+    const base = this.stateCookieName;
+    const taken = live.includes(base) || pairs.filter(([n]) => n === base).length > 1;
+    const name = taken ? `${base}-${letters(8)}` : base;
+    const flow = this.stateCodec.create(safeNextUrl(next, c.servicePrefix), Date.now(), name);
     const params = new URLSearchParams({
       client_id: c.clientId,
       redirect_uri: c.oauthRedirectUri,
@@ -206,7 +246,10 @@ export class HubOAuth extends HubAuth {
         location: `${c.authorizeUrl}?${params.toString()}`,
         'cache-control': 'no-store',
         'set-cookie': [
-          ...stale.filter((n) => n !== name).map((n) => clearCookie(n, c.cookiePath, this.secure(request))),
+          ...stale
+            .filter((n) => n !== name)
+            .slice(0, MAX_STATE_COOKIES_CLEARED)
+            .map((n) => clearCookie(n, c.cookiePath, this.secure(request))),
           serializeCookie(name, flow.cookie, {
             path: c.cookiePath,
             maxAge: c.stateMaxAge,
@@ -224,30 +267,78 @@ export class HubOAuth extends HubAuth {
     return this.beginLogin(request);
   }
 
-  private stateCookies(pairs: CookiePairs): Array<readonly [string, string]> {
-    return pairs.filter(([n]) => n === this.stateCookieName || n.startsWith(`${this.stateCookieName}-`));
+  private isStateCookie(name: string): boolean {
+    return name === this.stateCookieName || name.startsWith(`${this.stateCookieName}-`);
+  }
+
+  /** This browser's state cookies by name, in header order, with every value sent under each name. */
+  private stateCookies(pairs: CookiePairs): Map<string, string[]> {
+    const byName = new Map<string, string[]>();
+    for (const [name, value] of pairs) {
+      if (!this.isStateCookie(name)) continue;
+      const values = byName.get(name);
+      if (values) values.push(value);
+      else byName.set(name, [value]);
+    }
+    return byName;
   }
 
   /**
-   * State cookies to drop when a new login starts: unreadable or expired ones, and the oldest beyond
-   * {@link MAX_PENDING_LOGINS} - 1, so abandoned logins cannot grow the Cookie header without bound.
+   * The logins in flight (`live`, newest first, at most {@link MAX_PENDING_LOGINS} - 1 kept) and the
+   * state cookies to drop (`stale`): unreadable, expired, sent twice, the oldest beyond the bound,
+   * and any beyond the first {@link MAX_STATE_COOKIES_READ}, which are not even opened.
    */
-  private staleStateCookies(pairs: CookiePairs): string[] {
+  private pendingLogins(pairs: CookiePairs): { live: string[]; stale: string[] } {
     const live: Array<{ name: string; issuedAt: number }> = [];
     const stale: string[] = [];
-    for (const [name, value] of this.stateCookies(pairs)) {
-      const flow = this.stateCodec.openCookie(value);
+    let opened = 0;
+    for (const [name, values] of this.stateCookies(pairs)) {
+      if (values.length > 1 || opened >= MAX_STATE_COOKIES_READ) {
+        stale.push(name);
+        continue;
+      }
+      opened++;
+      const flow = this.stateCodec.openCookie(values[0] as string);
       if (flow) live.push({ name, issuedAt: flow.issuedAt });
       else stale.push(name);
     }
     live.sort((a, b) => b.issuedAt - a.issuedAt);
     for (const { name } of live.slice(MAX_PENDING_LOGINS - 1)) stale.push(name);
-    return stale;
+    return { live: live.slice(0, MAX_PENDING_LOGINS - 1).map((l) => l.name), stale };
   }
 
-  private clearStateCookies(pairs: CookiePairs, request: HubRequest): string[] {
-    const names = new Set(this.stateCookies(pairs).map(([n]) => n));
+  /** Clears `first` (when given) and up to {@link MAX_STATE_COOKIES_CLEARED} state cookies in all. */
+  private clearStateCookies(pairs: CookiePairs, request: HubRequest, first?: string): string[] {
+    const names = new Set<string>(first ? [first] : []);
+    for (const name of this.stateCookies(pairs).keys()) {
+      if (names.size >= MAX_STATE_COOKIES_CLEARED) break;
+      names.add(name);
+    }
     return [...names].map((n) => clearCookie(n, this.config.cookiePath, this.secure(request)));
+  }
+
+  /**
+   * The state cookie of the flow `state` names: the flow, `'duplicate'` when its name was sent more
+   * than once, or `null`. States from before the cookie name was sealed in look at the first few.
+   */
+  private flowCookie(pairs: CookiePairs, state: { id: string; cookie?: string }): { name: string; flow: StateCookie | 'duplicate' } | null {
+    const cookies = this.stateCookies(pairs);
+    const names = state.cookie !== undefined ? [state.cookie] : [...cookies.keys()].slice(0, MAX_STATE_COOKIES_READ);
+    for (const name of names) {
+      const values = this.isStateCookie(name) ? cookies.get(name) : undefined;
+      if (!values) continue;
+      if (values.length > 1) return { name, flow: 'duplicate' };
+      const candidate = this.stateCodec.openCookie(values[0] as string);
+      if (candidate && safeEqual(candidate.id, state.id)) return { name, flow: candidate };
+    }
+    return null;
+  }
+
+  /** A refusal answered here, so that it can clear cookies (a thrown error cannot carry them). */
+  private refuse(error: HubAuthError, request: HubRequest, setCookies: string[]): HubResponse {
+    const response = this.renderError(error, request);
+    response.headers['set-cookie'] = setCookies;
+    return response;
   }
 
   private redirect(location: string, setCookies: string[]): HubResponse {
@@ -278,22 +369,22 @@ export class HubOAuth extends HubAuth {
     const next = state ? safeNextUrl(state.next, c.servicePrefix) : c.servicePrefix;
 
     const pairs = parseCookieHeader(request.headers.cookie);
-    let flow: { verifier: string } | null = null;
-    if (state) {
-      for (const [, value] of this.stateCookies(pairs)) {
-        const candidate = this.stateCodec.openCookie(value);
-        if (candidate && safeEqual(candidate.id, state.id)) {
-          flow = candidate;
-          break;
-        }
-      }
+    const found = state ? this.flowCookie(pairs, state) : null;
+    const clearStates = this.clearStateCookies(pairs, request, found?.name);
+    if (found?.flow === 'duplicate') {
+      this.warnDuplicate(found.name, request);
+      return this.refuse(
+        new OAuthStateError('This login was refused: its state cookie was sent twice, so one was planted by another site. Try logging in again.'),
+        request,
+        clearStates,
+      );
     }
-    const clearStates = this.clearStateCookies(pairs, request);
+    const flow = found?.flow ?? null;
     if (!flow) {
       // A finished, stale (even expired) or unknown flow from a browser that is already logged in: just
       // go on, as the Hub's own service code does. Nothing is exchanged, so nothing can be forged here.
       const session = this.readSession(pairs);
-      if (session && session !== 'invalid') {
+      if (session && session !== 'invalid' && session !== 'duplicate') {
         const user = await this.userForToken(session.token, { sessionId: this.getSessionId(request) }).catch(() => null);
         if (user) return this.redirect(next, clearStates);
       }
@@ -302,9 +393,34 @@ export class HubOAuth extends HubAuth {
       throw new OAuthStateError('OAuth state does not match this browser (the login was finished, expired, or started elsewhere). Try logging in again.');
     }
 
+    const session = this.readSession(pairs);
+    if (session === 'duplicate') {
+      // Setting ours would still leave the planted one beside it: the browser would loop through logins.
+      this.warnDuplicate(c.cookieName, request);
+      return this.refuse(
+        new OAuthStateError("This browser sends two login cookies for this service, one set by another site of this domain. Clear this site's cookies, then log in again."),
+        request,
+        [...clearStates, this.clearSession(request)],
+      );
+    }
     const { token, expiresIn } = await this.exchangeCode(code, flow.verifier);
-    const user = await this.userForToken(token, { sessionId: this.getSessionId(request) });
+    const sessionId = this.getSessionId(request);
+    const user = await this.userForToken(token, { sessionId });
     if (!user) throw new HubUnavailableError('The Hub issued a token it then did not recognise', { status: 502 });
+    // A login never switches a browser from one identity to another: a login started elsewhere (a
+    // state cookie planted by a sibling host) must not silently replace the victim's session.
+    const current = session && session !== 'invalid' ? await this.userForToken(session.token, { sessionId }) : null;
+    if (current && (current.name !== user.name || current.kind !== user.kind)) {
+      c.logger.warn(
+        `Refused an OAuth callback for ${user.kind} ${user.name} in a browser logged in as ${current.kind} ${current.name}: ` +
+          'a login does not switch users (log out first); a login started elsewhere may have been planted',
+      );
+      return this.refuse(
+        new OAuthStateError('This browser is already logged in to this service as another user. Log out first to log in as someone else.'),
+        request,
+        clearStates,
+      );
+    }
     // `expires_in: 0` is a token that never expires, not a login that ends in a second: treat it
     // (and any non-positive value) like a missing one.
     const lifetime = expiresIn !== undefined && expiresIn > 0 ? expiresIn : DEFAULT_SESSION_AGE;
@@ -367,7 +483,7 @@ export class HubOAuth extends HubAuth {
   logout(request: HubRequest): HubResponse {
     const pairs = parseCookieHeader(request.headers.cookie);
     const session = this.readSession(pairs);
-    if (session && session !== 'invalid') this.invalidate(session.token);
+    if (session && session !== 'invalid' && session !== 'duplicate') this.invalidate(session.token);
     const secure = this.config.cookieHostPrefix || this.secure(request);
     return this.redirect(this.config.logoutRedirect === 'hub' ? this.config.hubLogoutUrl : this.config.servicePrefix, [
       this.clearSession(request),

@@ -7,7 +7,9 @@
  *
  * @packageDocumentation
  */
-export { HubAuth, isNavigation, isUnsafeMethod, SESSION_ID_COOKIE } from './hub-auth';
+export { HubAuth, freezePolicy, isNavigation, isUnsafeMethod, SESSION_ID_COOKIE } from './hub-auth';
+export { acceptsHtml, isForeignWebsocketOrigin, needsXsrfCheck } from './fetch-metadata';
+export { forwardedProto } from './forwarded';
 export type { AccessPolicy, GuardDecision, Identity, IdentitySource } from './hub-auth';
 export { HubOAuth } from './hub-oauth';
 export { resolveHubAuthConfig, resolveHubOAuthConfig } from './config';
@@ -19,5 +21,5 @@ export type { FoundToken, TokenSource } from './token';
 export { safeNextUrl } from './oauth';
 export { XSRF_COOKIE } from './xsrf';
 export type { HubRequest, HubRequestHeaders, HubResponse, HubServer, HubUser } from './types';
-export { HubAuthFlow, createHubAuth } from './adapter';
+export { HubAuthFlow, createHubAuth, freezeGuardOptions } from './adapter';
 export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './adapter';

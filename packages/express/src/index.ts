@@ -7,7 +7,7 @@
  * ```
  * @packageDocumentation
  */
-import { ConfigError, HubAuthFlow, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { ConfigError, HubAuthFlow, freezeGuardOptions, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export * from '@hubauth/core';
@@ -105,13 +105,14 @@ export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddlewa
  * allowed (`hubUsers`, `hubGroups`, `scopes`, `allowServices`).
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): RequestHandler {
+  const policy = freezeGuardOptions(options);
   return (req: Request, res: Response, next: NextFunction): void => {
     const flow = (req as WithFlow)[FLOW];
     if (!flow) {
       next(new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards'));
       return;
     }
-    const step = flow.guard(req.hubAuthState, options);
+    const step = flow.guard(req.hubAuthState, policy);
     if (step.type === 'next') next();
     else if (step.type === 'respond') send(res, step.response);
     else next(step.error);

@@ -9,6 +9,7 @@
  */
 import {
   ConfigError,
+  freezeGuardOptions,
   HubAuthFlow,
   HubOAuth,
   type HubAuth,
@@ -146,12 +147,13 @@ export const hubAuth: FastifyPluginAsync<HubAuthMiddlewareOptions> = fp(plugin, 
  * With `errors: 'throw'` failures go to `setErrorHandler` as typed `HubAuthError`s.
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): HubAuthGuard {
+  const policy = freezeGuardOptions(options);
   return async (request, reply) => {
     const entry = (request as WithState)[STATE];
     if (!entry) {
       throw new ConfigError('hubAuthenticated', 'register the hubAuth plugin (fastify.register(hubAuth)) in this scope or a parent before using hubAuthenticated() guards');
     }
-    const step = entry.flow.guard(entry.state, options);
+    const step = entry.flow.guard(entry.state, policy);
     if (step.type === 'respond') return send(reply, step.response);
     if (step.type === 'error') throw step.error;
     return undefined;

@@ -7,7 +7,7 @@
  * ```
  * @packageDocumentation
  */
-import { ConfigError, HubAuthFlow, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { ConfigError, HubAuthFlow, freezeGuardOptions, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
 import type { DefaultContext, ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
 
 export * from '@hubauth/core';
@@ -110,11 +110,12 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
 export function hubAuthenticated<StateT extends HubAuthState = HubAuthState, ContextT = DefaultContext>(
   options: HubAuthenticatedOptions = {},
 ): HubAuthKoaMiddleware<StateT, ContextT> {
+  const policy = freezeGuardOptions(options);
   // Not async: an allowed request goes straight on (koa-compose turns a throw into a rejection).
   return (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next): Promise<void> => {
     const carried = (ctx as Carrier)[KEY];
     if (!carried) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
-    const step = carried.flow.guard(carried.state, options);
+    const step = carried.flow.guard(carried.state, policy);
     if (step.type === 'next') return next();
     if (step.type === 'error') throw step.error;
     send(ctx, step.response);
