@@ -6,7 +6,7 @@
  */
 import type { HubAuthLogger, HubAuthMiddlewareOptions } from '@hubauth/core';
 import { randomBytes } from 'node:crypto';
-import { startFakeHub, type FakeHub, type FakeUser } from '../fake-hub';
+import { startFakeHub, type FakeHub, type FakeUser } from '@hubauth/testing';
 import { USERS } from '../contract/scenarios';
 import { PREFIX, type ContractApp, type ContractAppFactory } from '../contract/types';
 import { RawJar, header, headerValues, rawRequest, type RawRequest, type RawResponse } from './http';
@@ -76,7 +76,7 @@ export function runHardening(name: string, factory: ContractAppFactory): void {
       const start = await send(target, { target: PREFIX, headers: [...withCookie(NAVIGATE, jar.header()), ...extra] });
       expect(start.status).toBe(302);
       jar.apply(start);
-      hub.loginAs(user);
+      hub.signInAtHub(user);
       const res = await fetch(header(start, 'location'), { redirect: 'manual' });
       await res.arrayBuffer();
       return { callback: res.headers.get('location') as string, start };

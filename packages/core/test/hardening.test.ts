@@ -2,12 +2,13 @@
  * Core-level checks behind the adversarial suite's neighbour attacks (test/adversarial/hardening.ts):
  * work bounds that HTTP cannot observe, old states, guard policies, and the callback's refusals.
  */
-import { startFakeHub, type FakeHub, type FakeUser } from '../../../test/fake-hub';
+import { startFakeHub, type FakeHub, type FakeUser } from '@hubauth/testing';
 import { freezeGuardOptions } from '../src/adapter';
 import { CookieSealer } from '../src/cookies';
 import { ConfigError } from '../src/errors';
 import { HubAuth, freezePolicy, type AccessPolicy } from '../src/hub-auth';
 import { HubOAuth } from '../src/hub-oauth';
+import { StateCodec } from '../src/oauth';
 import type { HubUser } from '../src/types';
 import { Browser, PREFIX, RecordingLogger, authorizeAtHub, location, login, newSecret, oauthOptions, setCookies } from './support';
 
@@ -48,7 +49,7 @@ describe('junk state cookies', () => {
 
   it('a callback opens only the state cookie its state names', async () => {
     const browser = new Browser();
-    hub.loginAs(alice);
+    hub.signInAtHub(alice);
     const start = auth.beginLogin(browser.navigate(PREFIX));
     browser.apply(start);
     const target = await authorizeAtHub(hub, location(start));
@@ -68,7 +69,7 @@ describe('the callback', () => {
     await login(auth, hub, browser, alice);
     const planted = browser.jar.get('service-whoami');
     const fresh = new Browser();
-    hub.loginAs(carol);
+    hub.signInAtHub(carol);
     const start = auth.beginLogin(fresh.navigate(PREFIX));
     fresh.apply(start);
     const target = await authorizeAtHub(hub, location(start));
@@ -86,7 +87,7 @@ describe('the callback', () => {
     await login(auth, hub, browser, alice);
     const session = browser.jar.get('service-whoami');
     const other = new Browser();
-    hub.loginAs(carol);
+    hub.signInAtHub(carol);
     const start = auth.beginLogin(other.navigate(PREFIX));
     other.apply(start);
     const target = await authorizeAtHub(hub, location(start));
@@ -101,14 +102,16 @@ describe('the callback', () => {
 
   it('finishes a login whose state was sealed without a cookie name (before this version)', async () => {
     const browser = new Browser();
-    hub.loginAs(alice);
+    hub.signInAtHub(alice);
     const start = auth.beginLogin(browser.navigate(PREFIX));
     browser.apply(start);
     const target = new URL(await authorizeAtHub(hub, location(start)), 'http://x');
     // Re-seal the state without its cookie name, as an older version did.
-    const codec = (auth as unknown as { stateCodec: { openParam(s: string): Record<string, unknown> } }).stateCodec;
     const sealer = new CookieSealer(auth.config.cookieSecrets, 'oauth-state');
-    const { cookie: _cookie, ...old } = codec.openParam(target.searchParams.get('state') as string);
+    const opened = new StateCodec(sealer, STATE, 600).openParam(target.searchParams.get('state') as string);
+    if (opened === null || opened === 'expired') throw new Error('the state does not open');
+    expect(opened.cookie).toBe(STATE);
+    const { cookie: _cookie, ...old } = opened;
     target.searchParams.set('state', sealer.seal(`${STATE}:param`, JSON.stringify(old)));
     const done = await auth.handleCallback(browser.navigate(target.pathname + target.search));
     expect(done.status).toBe(302);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { startFakeHub, type Fault, type FakeHub, type FakeUser } from '../../../test/fake-hub';
+import { startFakeHub, type Fault, type FakeHub, type FakeUser } from '@hubauth/testing';
 import type { HubAuthOptions } from '../src/config';
 import { ForbiddenError, HubApiError, HubUnavailableError, ServiceCredentialsError, UnauthenticatedError } from '../src/errors';
 import { HubAuth, SESSION_ID_COOKIE, type AccessPolicy, type Identity } from '../src/hub-auth';
@@ -155,7 +155,7 @@ describe('the identity cache', () => {
     const auth = makeAuth();
     const token = issue();
     await auth.userForToken(token);
-    const keys = [...(auth as unknown as { cache: { lru: { keys(): Iterable<string> } } }).cache.lru.keys()];
+    const keys = [...(auth as unknown as { parts: { lookup: { cache: { lru: { keys(): Iterable<string> } } } } }).parts.lookup.cache.lru.keys()];
     expect(keys).toHaveLength(1);
     expect(keys[0]).not.toContain(token);
   });

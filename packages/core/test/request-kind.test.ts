@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { acceptsHtml, isForeignWebsocketOrigin, isNavigation, needsXsrfCheck } from '../src/fetch-metadata';
-import { forwardedProto } from '../src/forwarded';
+import { acceptsHtml, forwardedProto, isForeignWebsocketOrigin, isNavigation, isSecure, needsXsrfCheck } from '../src/request';
 import { request } from './support';
 
 describe('acceptsHtml', () => {
@@ -115,5 +114,17 @@ describe('forwardedProto', () => {
     [{}, null],
   ])('%j → %s', (headers, expected) => {
     expect(forwardedProto(request('/', { headers }))).toBe(expected);
+  });
+});
+
+describe('isSecure', () => {
+  it('follows the configuration, else the connection or a forwarded https', () => {
+    expect(isSecure(request('/', { headers: { 'x-forwarded-proto': 'https' } }), false)).toBe(false);
+    expect(isSecure(request('/'), true)).toBe(true);
+    expect(isSecure(request('/', { headers: { 'x-forwarded-proto': 'https' } }), null)).toBe(true);
+    expect(isSecure(request('/', { headers: { forwarded: 'proto=https' } }), null)).toBe(true);
+    expect(isSecure(request('/', { secure: true }), null)).toBe(true);
+    expect(isSecure(request('/', { headers: { 'x-forwarded-proto': 'http' } }), null)).toBe(false);
+    expect(isSecure(request('/'), null)).toBe(false);
   });
 });
