@@ -8,7 +8,7 @@ import type { Identity } from '../credentials';
 import { ConfigError, isHubAuthError, type HubAuthError } from '../errors';
 import { HubAuth } from '../hub-auth';
 import { HubOAuth } from '../hub-oauth';
-import type { AccessPolicy } from '../policy';
+import { freezePolicy, type AccessPolicy } from '../policy';
 import { matchRoute, type HubRoute } from '../routes';
 import type { HubRequest, HubResponse } from '../types';
 import { refuseUpgrade, upgradeRequest } from '../upgrade';
@@ -51,15 +51,39 @@ export type FlowStep =
   | { type: 'respond'; response: HubResponse }
   | { type: 'error'; error: HubAuthError };
 
-// Upgrades never redirect: one derived policy per guard policy, so decisions stay cached per object.
+/** The policy of an upgrade without one: the service's access rules only. */
+const NO_POLICY: AccessPolicy = Object.freeze({});
+
+// Upgrades never redirect: one derived (frozen) policy per guard policy, so decisions stay cached per object.
 const upgradePolicies = new WeakMap<AccessPolicy, AccessPolicy>();
 function upgradePolicy(policy: AccessPolicy): AccessPolicy {
   let derived = upgradePolicies.get(policy);
   if (!derived) {
-    derived = { ...policy, onUnauthenticated: 'reject' };
+    derived = freezePolicy({ ...policy, onUnauthenticated: 'reject' }, 'upgrade');
     upgradePolicies.set(policy, derived);
   }
   return derived;
+}
+
+/**
+ * Validates a guard's options and returns a frozen copy. Adapters call it once, when a guard is
+ * created (`hubAuthenticated(options)`), so that editing the options object later cannot give
+ * callers different policies; a malformed option is a {@link ConfigError} at start-up.
+ *
+ * @example
+ * ```ts
+ * export function hubAuthenticated(options: HubAuthenticatedOptions = {}) {
+ *   const policy = freezeGuardOptions(options);
+ *   return (req, res, next) => carry(flow.guard(state, policy));
+ * }
+ * ```
+ */
+export function freezeGuardOptions(options: HubAuthenticatedOptions = {}): Readonly<HubAuthenticatedOptions> {
+  const errors: unknown = (options as { errors?: unknown } | null)?.errors;
+  if (errors !== undefined && errors !== 'respond' && errors !== 'throw') {
+    throw new ConfigError('hubAuthenticated.errors', 'must be "respond" or "throw"');
+  }
+  return freezePolicy(options);
 }
 
 /** The common step, shared: it is returned on every allowed request. */
@@ -159,7 +183,7 @@ export class HubAuthFlow {
    * (an anonymous caller gets 401) and always a response, whatever the error mode. Resolves with
    * the caller, or with the response to refuse the upgrade with.
    */
-  async upgrade(request: HubRequest, policy: HubAuthenticatedOptions = {}): Promise<{ caller: HubCaller } | { response: HubResponse }> {
+  async upgrade(request: HubRequest, policy: HubAuthenticatedOptions = NO_POLICY): Promise<{ caller: HubCaller } | { response: HubResponse }> {
     const { step, state } = await this.identify(request);
     if (step.type === 'respond') return { response: step.response };
     if (step.type === 'error' || !state) return { response: this.auth.renderError(step.type === 'error' ? step.error : null, request) };
@@ -181,7 +205,7 @@ export class HubAuthFlow {
    * });
    * ```
    */
-  async authenticateUpgrade(req: IncomingMessage, socket: Duplex, policy: HubAuthenticatedOptions = {}): Promise<HubCaller | null> {
+  async authenticateUpgrade(req: IncomingMessage, socket: Duplex, policy: HubAuthenticatedOptions = NO_POLICY): Promise<HubCaller | null> {
     const result = await this.upgrade(upgradeRequest(req), policy);
     if ('caller' in result) return result.caller;
     refuseUpgrade(socket, result.response);
