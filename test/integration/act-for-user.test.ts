@@ -20,6 +20,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import WebSocket from 'ws';
 import { HUB_VERSIONS, httpRequest, repoRoot, reservePorts, startHub, type HubVersion, type RunningHub } from '../hub';
 import { approveConsent, launchBrowser, type BrowserSession, type Page } from '../hub/browser';
 import { loginIfAsked, pageFetch, pageJson } from './support/browser-flows';
@@ -51,6 +52,25 @@ function recipeEnv(hub: RunningHub, serviceUrl: string, apiToken: string, client
     JUPYTERHUB_HOST: hub.publicUrl,
     JUPYTERHUB_API_URL: hub.apiUrl,
   };
+}
+
+type WsOutcome = { opened: true; message: { name: string; act: string } } | { opened: false; status: number };
+
+/** Opens a websocket with Node's `ws` client: the first message, or the status the upgrade was refused with. */
+function wsConnect(url: string, headers: Record<string, string> = {}): Promise<WsOutcome> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers, followRedirects: false });
+    ws.once('message', (data) => {
+      resolve({ opened: true, message: JSON.parse(String(data)) as { name: string; act: string } });
+      ws.close();
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve({ opened: false, status: res.statusCode ?? 0 });
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
 }
 
 interface Running {
@@ -221,11 +241,12 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
       expect((await h.api('GET', `/users/alice/tokens/${id}`)).status).toBe(404);
 
       // Beyond alice's scopes: the Hub's 403 is the answer, not a 500.
-      const everyone = await pageFetch(page, `${base}users`);
+      // A script's fetch() carries the xsrf token even for GET (the Hub's rule for cookie sessions).
+      const everyone = await pageFetch(page, `${base}users`, { xsrf: 'from-cookie' });
       expect(everyone.status).toBe(403);
       expect(JSON.parse(everyone.body)).toEqual({ status: 403, code: 'ERR_HUBAUTH_HUB_API', message: expect.stringContaining('list:users') });
       // Another user's tokens: the Hub does not even say they exist (404), and neither do we.
-      const others = await pageFetch(page, `${base}users/bob/tokens`);
+      const others = await pageFetch(page, `${base}users/bob/tokens`, { xsrf: 'from-cookie' });
       expect(others.status).toBe(404);
       expect(JSON.parse(others.body)).toEqual(expect.objectContaining({ status: 404, code: 'ERR_HUBAUTH_HUB_API' }));
 
@@ -249,6 +270,31 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
       expect(refused.text).toContain('read:tokens!user=alice');
       expect((await httpRequest(`${base}users`, { headers: { authorization: `token ${full}` } })).status).toBe(403);
       expect((await httpRequest(`${base}users/bob/tokens`, { headers: { authorization: `token ${full}` } })).status).toBe(404);
+    })(),
+  );
+
+  test.each(FRAMEWORKS)('%s: a websocket through the proxy: token header, ?token=, the login cookie (Chromium); none → 401', (fw) =>
+    scenario(async ({ hub: h, page }) => {
+      const base = `${h.publicUrl}/services/${actor(fw)}/`;
+      const wsUrl = `${base.replace(/^http/, 'ws')}ws`;
+      const token = await h.createUserToken('bob', { scopes: [`access:services!service=${actor(fw)}`, 'read:users:name!user'] });
+      expect(await wsConnect(wsUrl, { authorization: `token ${token}` })).toEqual({ opened: true, message: { name: 'bob', act: 'bob' } });
+      expect(await wsConnect(`${wsUrl}?token=${token}`)).toEqual({ opened: true, message: { name: 'bob', act: 'bob' } });
+      expect(await wsConnect(wsUrl)).toEqual({ opened: false, status: 401 });
+      expect(await wsConnect(wsUrl, { authorization: 'token not-a-token' })).toEqual({ opened: false, status: 401 });
+      // In the browser, after a login: the page's own websocket carries the login cookie.
+      await login(page, h, base, 'alice');
+      const fromPage = await page.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            const { WebSocket: BrowserSocket } = globalThis as unknown as { WebSocket: new (u: string) => { onmessage: (e: { data: string }) => void; onclose: (e: { code: number }) => void } };
+            const ws = new BrowserSocket(url);
+            ws.onmessage = (e) => resolve(e.data);
+            ws.onclose = (e) => resolve(`closed ${e.code}`);
+          }),
+        wsUrl,
+      );
+      expect(JSON.parse(fromPage)).toEqual({ name: 'alice', act: 'alice' });
     })(),
   );
 

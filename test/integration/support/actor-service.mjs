@@ -8,6 +8,7 @@
 //   GET    <prefix>users/<name>/tokens   another user's tokens, as the caller: the Hub's answer is passed on
 //   GET    <prefix>users         every user, as the caller (needs list:users, which callers here lack)
 //   GET    <prefix>tls           which JUPYTERHUB_SSL_* variables and API URL the Hub gave this service
+//   WS     <prefix>ws            a websocket: on connection, {"name": <caller>, "act": <name from hubAuth.api>}
 //   GET    <prefix>leak          whether JSON or inspect of hubAuth (what a careless handler logs) shows the token
 //
 // Scopes asked for at login come from ACTOR_REQUEST_SCOPES (JSON list). It loads the BUILT packages.
@@ -66,6 +67,26 @@ const actions = {
   },
 };
 
+/** What the websocket sends on connection: who the caller is, and the Hub's answer to them. */
+async function greeting(hubAuth) {
+  const { body } = await hubAuth.api('GET', `/users/${encodeURIComponent(hubAuth.user.name)}`);
+  return JSON.stringify({ name: hubAuth.user.name, act: body.name });
+}
+
+/** Express and Koa: upgrades reach the HTTP server; the middleware's upgrade() guards them. */
+function serveWebsocket(server, auth) {
+  const { WebSocketServer } = require('ws');
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url, 'http://x').pathname !== `${prefix}ws`) return void socket.destroy();
+    auth.upgrade(req, socket).then(async (caller) => {
+      if (!caller) return;
+      const text = await greeting(caller);
+      wss.handleUpgrade(req, socket, head, (ws) => ws.send(text));
+    }, () => socket.destroy());
+  });
+}
+
 /** The status a thrown error should produce (hubauth errors carry one). */
 const statusOf = (err) => (typeof err?.status === 'number' ? err.status : 500);
 const errorBody = (err) => ({ status: statusOf(err), code: err?.code, message: err?.expose ? err.message : 'error' });
@@ -75,7 +96,8 @@ if (framework === 'express') {
   const { hubAuth, hubAuthenticated } = require('@hubauth/express');
   const app = express();
   app.set('trust proxy', 'loopback');
-  app.use(hubAuth(options));
+  const auth = hubAuth(options);
+  app.use(auth);
   const run = (fn) => (req, res, next) => fn(req).then((out) => res.json(out), next);
   app.get(prefix, hubAuthenticated(), (req, res) => res.json(req.hubUser));
   app.get(`${prefix}mine`, hubAuthenticated(mineGuard), run((req) => actions.mine(req.hubAuth)));
@@ -86,7 +108,7 @@ if (framework === 'express') {
   app.get(`${prefix}leak`, hubAuthenticated(), (req, res) => res.json(actions.leak(req.hubAuth)));
   app.get(`${prefix}tls`, hubAuthenticated(), (req, res) => res.json(actions.tls()));
   app.use((err, req, res, _next) => res.status(statusOf(err)).json(errorBody(err)));
-  app.listen(Number(port), hostname, listening);
+  serveWebsocket(app.listen(Number(port), hostname, listening), auth);
 } else if (framework === 'koa') {
   const Koa = require('koa');
   const Router = require('@koa/router');
@@ -123,14 +145,20 @@ if (framework === 'express') {
   router.get(`${prefix}leak`, hubAuthenticated(), (ctx) => {
     ctx.body = actions.leak(ctx.state.hubAuth);
   });
-  app.use(hubAuth(options)).use(router.routes());
-  app.listen(Number(port), hostname, listening);
+  const auth = hubAuth(options);
+  app.use(auth).use(router.routes());
+  serveWebsocket(app.listen(Number(port), hostname, listening), auth);
 } else if (framework === 'fastify') {
   const Fastify = require('fastify');
   const { hubAuth, hubAuthenticated } = require('@hubauth/fastify');
   const app = Fastify({ trustProxy: '127.0.0.1' });
   app.setErrorHandler((err, _request, reply) => reply.status(statusOf(err)).send(errorBody(err)));
+  await app.register(require('@fastify/websocket'));
   await app.register(hubAuth, options);
+  // @fastify/websocket routes an upgrade like any request: the plugin's hook and the guard run first.
+  app.get(`${prefix}ws`, { websocket: true, preHandler: hubAuthenticated() }, (socket, request) => {
+    greeting(request.hubAuth).then((text) => socket.send(text), () => socket.close(1011));
+  });
   app.get(prefix, { preHandler: hubAuthenticated() }, async (request) => request.hubUser);
   app.get(`${prefix}mine`, { preHandler: hubAuthenticated(mineGuard) }, (request) => actions.mine(request.hubAuth));
   app.post(`${prefix}tokens`, { preHandler: hubAuthenticated() }, (request) => actions.create(request.hubAuth));
