@@ -26,6 +26,11 @@ export const PREFIX = '/services/whoami/';
 export interface ContractApp {
   server: Server;
   close(): Promise<void>;
+  /**
+   * Apps served in another process (Bun, Deno) set that process's clock (`Date.now`) to `ms`, or back
+   * to real time with `null`, where a suite mocks the clock. In-process apps share the mocked clock.
+   */
+  setClock?(ms: number | null): Promise<void>;
 }
 
 /** Builds a listening app (on 127.0.0.1, any port) with the adapter under test. */
