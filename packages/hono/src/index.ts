@@ -8,7 +8,7 @@
  * ```
  * @packageDocumentation
  */
-import { ConfigError, HubAuthFlow, WebHubRequest, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { ConfigError, HubAuthFlow, WebHubRequest, identifyWebRequest, toWebResponse, finishWebResponse, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -68,13 +68,10 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
       c.set('xsrfToken', state.identity.xsrfToken);
     }
     const answer = settle(flow, step, c);
-    if (answer) return answer;
+    if (answer) return finishWebResponse(c.req.raw, answer, []);
     await next();
-    const cookies = state?.identity.setCookies ?? [];
-    if (cookies.length) {
-      const res = withSetCookies(c.res, cookies);
-      if (res !== c.res) c.res = res;
-    }
+    const res = finishWebResponse(c.req.raw, c.res, state?.identity.setCookies ?? []);
+    if (res !== c.res) c.res = res;
   };
   return Object.assign(middleware, { auth: flow.auth, flow });
 }
