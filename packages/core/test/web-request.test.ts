@@ -3,14 +3,14 @@ import {
   MAX_XSRF_FORM_BYTES,
   WebHubRequest,
   clientAddress,
-  extractToken,
   needsXsrfField,
   readXsrfField,
   splitAuthorization,
   toWebResponse,
   withSetCookies,
   finishWebResponse,
-} from '../src';
+} from '../src/adapter';
+import { extractToken } from '../src';
 
 const env = { JUPYTERHUB_API_TOKEN: 'x', JUPYTERHUB_SERVICE_NAME: 'whoami', JUPYTERHUB_SERVICE_PREFIX: '/services/whoami/' };
 const oauthFlow = new HubAuthFlow({ env, clientId: 'service-whoami', cookieSecret: 'web-request-secret-0123456789abcdef' });

@@ -8,7 +8,8 @@
  * ```
  * @packageDocumentation
  */
-import { HubAuthFlow, identifyWebRequest, toWebResponse, finishWebResponse, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
+import type { HubAuth, HubUser } from '@hubauth/core';
+import { HubAuthFlow, finishWebResponse, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type RequestAuthState } from '@hubauth/core/adapter';
 
 export * from '@hubauth/core';
 
