@@ -18,6 +18,7 @@ export type WebAdapter = 'web' | 'hono';
 
 const ROOT = path.resolve(__dirname, '../..');
 
+
 /** The runtime's binary, installed from npm. */
 export function runtimeBinary(runtime: Runtime): string {
   const pkg = runtime === 'bun' ? '@oven/bun-linux-x64' : '@deno/linux-x64-glibc';
@@ -38,7 +39,8 @@ function serverBundle(): Promise<string> {
   bundled ??= (async () => {
     const outdir = path.join(ROOT, '.tmp');
     mkdirSync(outdir, { recursive: true });
-    const outfile = path.join(outdir, `runtime-server-${process.pid}.mjs`);
+    // One file per jest worker, rewritten by each run.
+    const outfile = path.join(outdir, `runtime-server-${process.env.JEST_WORKER_ID ?? process.pid}.mjs`);
     await build({
       entryPoints: [path.join(__dirname, 'server.ts')],
       bundle: true,
@@ -93,6 +95,9 @@ export async function runtimeApp(runtime: Runtime, adapter: WebAdapter, options:
       reject(new Error(`${runtime} exited with ${code}:\n${stderr.join('\n')}`));
     });
   });
+  // A first request compiles the request path (a cold runtime is slow at first, and some suites
+  // time the Hub calls): an anonymous one, which asks the Hub nothing.
+  await fetch(`http://127.0.0.1:${port}/`).then((res) => res.arrayBuffer());
   // The suites only ask a server for its address (supertest, the raw client); this one is in another process.
   const server = { address: () => ({ address: '127.0.0.1', family: 'IPv4', port }) } as unknown as Server;
   return {
