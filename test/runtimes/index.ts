@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import type { HubAuthLogger, HubAuthMiddlewareOptions } from '@hubauth/core';
-import type { ContractApp, ContractAppFactory } from '../contract/types';
+import { teamPolicy, type ContractApp, type ContractAppFactory } from '../contract/types';
 
 export type Runtime = 'bun' | 'deno';
 export type WebAdapter = 'web' | 'hono';
@@ -102,6 +102,8 @@ export async function runtimeApp(runtime: Runtime, adapter: WebAdapter, options:
   const server = { address: () => ({ address: '127.0.0.1', family: 'IPv4', port }) } as unknown as Server;
   return {
     server,
+    // The server builds its own `team` policy from the same defaults; edits made here cannot reach it.
+    team: teamPolicy(),
     setClock: async (ms) => {
       const res = await fetch(`http://127.0.0.1:${port}/__contract/clock${ms === null ? '' : `?at=${ms}`}`, { method: 'POST' });
       if (res.status !== 204) throw new Error(`${runtime} did not set its clock (${res.status})`);

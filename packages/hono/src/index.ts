@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { ConfigError, type HubAuth, type HubUser } from '@hubauth/core';
-import { HubAuthFlow, WebHubRequest, carried, carry, finishWebResponse, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions } from '@hubauth/core/adapter';
+import { HubAuthFlow, WebHubRequest, carried, carry, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions } from '@hubauth/core/adapter';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -84,10 +84,11 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
  * ```
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): MiddlewareHandler<HubAuthEnv> {
+  const policy = freezeGuardOptions(options);
   return async (c, next) => {
     const carrier = carried(c);
     if (!carrier) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
-    const answer = settle(carrier.flow, carrier.flow.guard(carrier.state, options), c);
+    const answer = settle(carrier.flow, carrier.flow.guard(carrier.state, policy), c);
     if (answer) return answer;
     await next();
   };

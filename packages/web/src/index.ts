@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import type { HubAuth, HubUser } from '@hubauth/core';
-import { HubAuthFlow, finishWebResponse, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type RequestAuthState } from '@hubauth/core/adapter';
+import { HubAuthFlow, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type RequestAuthState } from '@hubauth/core/adapter';
 
 export * from '@hubauth/core';
 
@@ -91,7 +91,7 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
     flow,
     identify,
     guard,
-    protect: (handler, policy = {}) => wrap(handler as HubHandler<HubUser | null>, policy),
+    protect: (handler, policy = {}) => wrap(handler as HubHandler<HubUser | null>, freezeGuardOptions(policy)),
     open: (handler) => wrap(handler, null),
     routes: async (request, env) => finishWebResponse(request, (await identify(request, env)).response ?? notFound(), []),
   };
