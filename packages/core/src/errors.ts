@@ -15,6 +15,7 @@ export type HubAuthErrorCode =
   | 'ERR_HUBAUTH_FORBIDDEN'
   | 'ERR_HUBAUTH_XSRF'
   | 'ERR_HUBAUTH_HUB_UNAVAILABLE'
+  | 'ERR_HUBAUTH_TOO_MANY_LOOKUPS'
   | 'ERR_HUBAUTH_HUB_API'
   | 'ERR_HUBAUTH_SERVICE_TOKEN'
   | 'ERR_HUBAUTH_OAUTH_CALLBACK'
@@ -117,6 +118,17 @@ export class HubUnavailableError extends HubAuthError {
     if (status === 503) headers['retry-after'] = String(options.retryAfter ?? 5);
     // Details name internal addresses: they go to logs, clients get a generic message.
     super('ERR_HUBAUTH_HUB_UNAVAILABLE', status, message, { headers, cause: options.cause, expose: false });
+  }
+}
+
+/**
+ * One client has too many token lookups waiting for the Hub (429 with `Retry-After`): a client
+ * sending unknown tokens faster than the Hub answers is slowed down alone, and never delays callers
+ * whose identity is cached or comes from the login cookie.
+ */
+export class TooManyLookupsError extends HubAuthError {
+  constructor(message: string, options: { retryAfter?: number } = {}) {
+    super('ERR_HUBAUTH_TOO_MANY_LOOKUPS', 429, message, { headers: { 'retry-after': String(options.retryAfter ?? 1) } });
   }
 }
 

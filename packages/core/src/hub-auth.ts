@@ -3,6 +3,7 @@
  * `jupyterhub.services.auth.HubAuth` plus the access decisions of its `HubAuthenticated` mixin.
  */
 import { IdentityCache } from './cache';
+import { SharedTier } from './shared-store';
 import { resolveHubAuthConfig, type HubAuthConfig, type HubAuthOptions } from './config';
 import { getCookie, parseCookieHeader } from './cookies';
 import {
@@ -63,6 +64,9 @@ export type GuardDecision =
   | { action: 'allow'; user: HubUser }
   | { action: 'redirect'; response: HubResponse }
   | { action: 'deny'; error: HubAuthError };
+
+/** JupyterHub refuses to store tokens shorter than this, so it can never accept one. */
+const MIN_HUB_TOKEN_LENGTH = 8;
 
 /** Name of the Hub's login-session cookie, part of the cache key as in JupyterHub. */
 export const SESSION_ID_COOKIE = 'jupyterhub-session-id';
@@ -153,10 +157,14 @@ export class HubAuth {
       maxConcurrent: this.config.maxConcurrentLookups,
       maxPending: this.config.maxPendingLookups,
     });
+    const shared = this.config.sharedCache;
     this.cache = new IdentityCache({
       maxAge: this.config.cacheMaxAge,
       negativeMaxAge: this.config.negativeCacheMaxAge,
       maxEntries: this.config.cacheMaxEntries,
+      maxPendingPerClient: this.config.maxPendingLookupsPerClient,
+      lockMs: this.config.requestTimeoutMs,
+      shared: shared ? new SharedTier(shared.store, shared.secret, shared.timeoutMs, this.config.logger) : null,
     });
   }
 
@@ -199,17 +207,21 @@ export class HubAuth {
    * Resolves with the frozen model, or `null` when the Hub says the token is not valid (401/403).
    * Rejects with {@link HubUnavailableError} when the Hub is unreachable, slow, failing or unreadable.
    */
-  userForToken(token: string, options: { sessionId?: string; useCache?: boolean } = {}): Promise<HubUser | null> {
-    // No Hub has such a token; asking would cost a lookup and a cache entry, and a control character
-    // would make Node throw a TypeError while writing the header instead of answering "no user".
-    if (!isWellFormedToken(token)) return Promise.resolve(null);
-    const lookup = () => this.lookup(token);
-    if (options.useCache === false) return lookup();
-    return this.cache.get(this.cache.key(token, options.sessionId ?? ''), lookup);
+  userForToken(
+    token: string,
+    options: { sessionId?: string; useCache?: boolean; client?: string; priority?: boolean } = {},
+  ): Promise<HubUser | null> {
+    // No Hub has such a token (it refuses any shorter than 8 characters); asking would cost a lookup
+    // and a cache entry, and a control character would make Node throw a TypeError while writing the
+    // header instead of answering "no user".
+    if (!isWellFormedToken(token) || token.length < MIN_HUB_TOKEN_LENGTH) return Promise.resolve(null);
+    const lookup = (priority: boolean) => this.lookup(token, { priority, client: options.client });
+    if (options.useCache === false) return lookup(options.priority === true);
+    return this.cache.get(this.cache.key(token, options.sessionId ?? ''), lookup, options);
   }
 
-  private async lookup(token: string): Promise<HubUser | null> {
-    const reply = await this.client.request('GET', '/user', { headers: { authorization: `token ${token}` } });
+  private async lookup(token: string, lane: { priority: boolean; client: string | undefined }): Promise<HubUser | null> {
+    const reply = await this.client.request('GET', '/user', { headers: { authorization: `token ${token}` }, lane });
     if (reply.status === 200) return toUserModel(reply.text);
     if (reply.status === 401 || reply.status === 403) return null;
     if (reply.status === 404) {
@@ -220,9 +232,27 @@ export class HubAuth {
     throw new HubUnavailableError(`The Hub could not identify the token (status ${reply.status})`, { status: 502 });
   }
 
-  /** Forgets a token's cached identity in every session (e.g. after logout). Returns the entries removed. */
+  /**
+   * Forgets a token's cached identity in every session, here and, with a `sharedCache`, on every
+   * replica (the next request asks the Hub again). Returns the entries removed in this process.
+   */
   invalidate(token: string): number {
     return this.cache.deleteToken(token);
+  }
+
+  /**
+   * Refuses a token here and, with a `sharedCache`, on every replica within milliseconds, for
+   * `seconds` (default `cacheMaxAge`, at least 60), whatever the Hub says; logout does this for the
+   * login cookie's token. Resolves when the shared store was told (or could not be); never rejects.
+   *
+   * @example
+   * ```ts
+   * await auth.revoke(token); // every replica now answers 401 for it
+   * ```
+   */
+  revoke(token: string, options: { seconds?: number } = {}): Promise<void> {
+    if (!isWellFormedToken(token)) return Promise.resolve();
+    return this.cache.revoke(token, options.seconds ?? Math.max(60, this.config.cacheMaxAge));
   }
 
   /**
@@ -341,7 +371,7 @@ export class HubAuth {
       const found = extractToken(request, this.config.allowTokenInUrl);
       if (!found) return identity;
       identity.source = found.source;
-      const user = await this.userForToken(found.token, { sessionId: this.getSessionId(request) });
+      const user = await this.userForToken(found.token, { sessionId: this.getSessionId(request), client: request.ip });
       if (!user) {
         identity.rejected = true;
         return identity;

@@ -164,7 +164,8 @@ export class HubOAuth extends HubAuth {
     }
 
     try {
-      const user = await this.userForToken(session.token, { sessionId: this.getSessionId(request) });
+      // Our own sealed cookie: its lookup goes ahead of unknown tokens.
+      const user = await this.userForToken(session.token, { sessionId: this.getSessionId(request), priority: true });
       if (!user) {
         identity.rejected = true;
         identity.xsrfToken = null;
@@ -330,6 +331,7 @@ export class HubOAuth extends HubAuth {
     const reply = await this.client.request('POST', '/oauth2/token', {
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `token ${c.apiToken}` },
       body: form,
+      lane: { priority: true },
     });
     let data: Record<string, unknown> = {};
     try {
@@ -367,7 +369,9 @@ export class HubOAuth extends HubAuth {
   logout(request: HubRequest): HubResponse {
     const pairs = parseCookieHeader(request.headers.cookie);
     const session = this.readSession(pairs);
-    if (session && session !== 'invalid') this.invalidate(session.token);
+    // Refused on every replica at once, for as long as the cookie could live (at most a day): a copy
+    // of the cookie is worthless from now on, even before the Hub forgets the token.
+    if (session && session !== 'invalid') void this.revoke(session.token, { seconds: Math.min(session.remaining, 86_400) });
     const secure = this.config.cookieHostPrefix || this.secure(request);
     return this.redirect(this.config.logoutRedirect === 'hub' ? this.config.hubLogoutUrl : this.config.servicePrefix, [
       this.clearSession(request),

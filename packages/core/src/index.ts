@@ -17,6 +17,7 @@ export { checkScopes, hasAccess, intersectScopes, parseScope, defaultAccessScope
 export { extractToken, parseAuthorizationHeader, MAX_TOKEN_LENGTH } from './token';
 export type { FoundToken, TokenSource } from './token';
 export { safeNextUrl } from './oauth';
+export type { SharedCacheOptions, SharedStore, SharedStoreListener } from './shared-store';
 export { XSRF_COOKIE } from './xsrf';
 export type { HubRequest, HubRequestHeaders, HubResponse, HubServer, HubUser } from './types';
 export { HubAuthFlow, createHubAuth } from './adapter';
