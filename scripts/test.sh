@@ -15,6 +15,8 @@ step "Package checks (publint, attw)"
 step "JupyterHub virtualenvs (pinned in test/hub/versions.json) and Chromium"
 bash scripts/ensure-hub.sh all
 bash scripts/ensure-chromium.sh
+step "redis-server (shared-cache tests)"
+bash scripts/ensure-redis.sh
 mkdir -p .tmp
 rm -f .tmp/jest-*.json
 status=0
