@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['core', 'express', 'koa', 'fastify', 'redis'];
+const packages = ['core', 'express', 'koa', 'fastify', 'web', 'hono', 'testing', 'redis'];
 const out = mkdtempSync(join(tmpdir(), 'hubauth-pack-'));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 let failed = 0;
