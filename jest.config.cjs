@@ -10,6 +10,7 @@ const shared = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }],
   },
   moduleNameMapper: {
+    '^@hubauth/core/adapter$': '<rootDir>/packages/core/src/adapter/index.ts',
     '^@hubauth/(core|express|koa|fastify|web|hono|testing|redis)$': '<rootDir>/packages/$1/src/index.ts',
   },
 };

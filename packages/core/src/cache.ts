@@ -9,8 +9,8 @@
  * (see {@link IdentityCache.get}). Lookups are bounded per client, and tokens that were valid before
  * go ahead of unknown ones at the Hub.
  */
-import crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { digest as sha256 } from './crypto';
 import { TooManyLookupsError } from './errors';
 import type { SharedMessage, SharedTier } from './shared-store';
 import type { HubUser } from './types';
@@ -50,13 +50,6 @@ interface Entry {
 /** Hash of a token: the cache never holds a usable credential. */
 export function tokenDigest(token: string): string {
   return sha256(token);
-}
-
-// The one-shot `crypto.hash` (Node 20.12+) is several times cheaper than a Hash object; this runs
-// on every request.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
-function sha256(text: string): string {
-  return oneShot ? oneShot('sha256', text, 'base64url') : crypto.createHash('sha256').update(text, 'utf8').digest('base64url');
 }
 
 /** How long a token stays "known good" (goes ahead at the Hub) after it was last valid. */

@@ -9,9 +9,11 @@
  * Every store call is bounded by a timeout; a store that fails or is slow is skipped for a while and
  * the replica carries on with its own cache and the Hub.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { HubAuthLogger } from './config';
+import { deriveKey, keyedDigest, randomBytes } from './crypto';
 import type { HubUser } from './types';
+import { deepFreeze } from './user-model';
 
 /** Receives what other replicas publish. */
 export interface SharedStoreListener {
@@ -94,14 +96,6 @@ interface SealedEntry {
   w: number;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
-  }
-  return value;
-}
-
 /** How long a store that failed is left alone before it is tried again. */
 const STORE_BACKOFF_MS = 1000;
 
@@ -124,19 +118,18 @@ export class SharedTier {
     timeoutMs: number,
     private readonly logger: HubAuthLogger,
   ) {
-    const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', secret, 'hubauth-shared-cache', purpose, 32));
-    this.hashKey = derive('key-hash');
-    this.sealKey = derive('value-seal');
+    this.hashKey = deriveKey(secret, 'shared-cache key hash');
+    this.sealKey = deriveKey(secret, 'shared-cache value seal');
     this.timeoutMs = timeoutMs;
   }
 
   /** The keyed hash of a token: the only form in which it reaches the store or another replica. */
   digest(token: string): string {
-    return createHmac('sha256', this.hashKey).update(token, 'utf8').digest('base64url');
+    return keyedDigest(this.hashKey, token);
   }
 
   private sessionHash(sessionId: string): string {
-    return sessionId === '' ? '' : createHmac('sha256', this.hashKey).update(`session:${sessionId}`).digest('base64url').slice(0, 22);
+    return sessionId === '' ? '' : keyedDigest(this.hashKey, `session:${sessionId}`).slice(0, 22);
   }
 
   /** Whether calls go to the store right now. */

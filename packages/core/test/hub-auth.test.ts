@@ -155,7 +155,7 @@ describe('the identity cache', () => {
     const auth = makeAuth();
     const token = issue();
     await auth.userForToken(token);
-    const keys = [...(auth as unknown as { cache: { lru: { keys(): Iterable<string> } } }).cache.lru.keys()];
+    const keys = [...(auth as unknown as { parts: { lookup: { cache: { lru: { keys(): Iterable<string> } } } } }).parts.lookup.cache.lru.keys()];
     expect(keys).toHaveLength(1);
     expect(keys[0]).not.toContain(token);
   });

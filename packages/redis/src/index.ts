@@ -39,6 +39,12 @@ export interface RedisStore extends SharedStore {
   readonly available: boolean;
   /** The ioredis command client. */
   readonly client: Redis;
+  /**
+   * Resolves once commands can be sent and revocations are being received (both connections up and
+   * subscribed), or `false` after `timeoutMs` (default 5,000). Requests never need to wait for it:
+   * use it for a readiness probe or in tests.
+   */
+  ready(timeoutMs?: number): Promise<boolean>;
   /** Closes the connections this store opened (not a `client` you passed). */
   close(): Promise<void>;
 }
@@ -139,6 +145,7 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   const channel = `${prefix}revocations`;
   const listeners: SharedStoreListener[] = [];
   let subscribed = false;
+  let listening = false;
   let lastWarning = 0;
   const warn = (what: string, err: unknown) => {
     const now = Date.now();
@@ -153,7 +160,12 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     if (from !== channel) return;
     for (const listener of listeners) listener.message(message);
   });
+  subscriber.on('close', () => {
+    listening = false;
+  });
   subscriber.on('ready', () => {
+    // ioredis resubscribes as it becomes ready again.
+    if (subscribed) listening = true;
     // Messages published while this connection was away (or not yet up) are lost: the replica drops
     // its own cache and reads the store again.
     for (const listener of listeners) listener.resubscribed();
@@ -184,8 +196,21 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
       listeners.push(listener);
       if (!subscribed) {
         subscribed = true;
-        subscriber.subscribe(channel).catch((err: unknown) => warn('cannot subscribe', err));
+        subscriber.subscribe(channel).then(
+          () => {
+            listening = true;
+          },
+          (err: unknown) => warn('cannot subscribe', err),
+        );
       }
+    },
+    async ready(timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!(client.status === 'ready' && subscriber.status === 'ready' && listening)) {
+        if (Date.now() >= deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return true;
     },
     async close() {
       listeners.length = 0;

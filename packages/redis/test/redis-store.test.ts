@@ -21,6 +21,22 @@ const auths: HubAuth[] = [];
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// Real processes on a shared machine: generous limits; nothing here is a timing assertion but the
+// "within a second" bounds of the failure tests.
+jest.setTimeout(30_000);
+
+/** Waits until `done()` (at most 5 s; the assertion after it says what was expected). */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done() && Date.now() < deadline) await delay(2);
+}
+
+/** Waits until Redis holds `count` identity entries (answers are written after they are given). */
+async function stored(count: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await spy.keys('hubauth:id:*')).length < count && Date.now() < deadline) await delay(5);
+}
+
 function replica(options: { url?: string; timeoutMs?: number; cacheMaxAge?: number } = {}): HubAuth {
   const store = redisStore({ url: options.url ?? redis.url, timeoutMs: options.timeoutMs ?? 200, logger: quiet });
   stores.push(store);
@@ -36,10 +52,7 @@ function replica(options: { url?: string; timeoutMs?: number; cacheMaxAge?: numb
 }
 
 async function ready(): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!stores.every((s) => s.available) && Date.now() < deadline) await delay(10);
-  // The pub/sub connections subscribe shortly after.
-  await delay(50);
+  expect(await Promise.all(stores.map((s) => s.ready()))).toEqual(stores.map(() => true));
 }
 
 beforeAll(async () => {
@@ -116,6 +129,7 @@ describe('a cache shared by replicas', () => {
     const token = hub.issueToken(alice);
     hub.resetCounters();
     expect((await a.userForToken(token))?.name).toBe('alice');
+    await stored(1);
     expect((await b.userForToken(token))?.name).toBe('alice');
     expect((await c.userForToken(token))?.name).toBe('alice');
     expect(hub.calls.user).toBe(1);
@@ -139,6 +153,7 @@ describe('a cache shared by replicas', () => {
     await ready();
     hub.resetCounters();
     expect(await a.userForToken('not-a-token-at-all')).toBeNull();
+    await stored(1);
     expect(await b.userForToken('not-a-token-at-all')).toBeNull();
     expect(hub.calls.user).toBe(1);
   });
@@ -157,7 +172,7 @@ describe('a cache shared by replicas', () => {
     await ready();
     const token = hub.issueToken(alice);
     await a.userForToken(token);
-    await delay(50);
+    await stored(1);
     const keys = await spy.keys('*');
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) {
@@ -175,7 +190,7 @@ describe('a cache shared by replicas', () => {
     const mallory = hub.issueToken({ name: 'mallory', scopes: ['access:services'] });
     await a.userForToken(aliceToken);
     await a.userForToken(mallory);
-    await delay(50);
+    await stored(2);
     const entries = (await spy.keys('hubauth:id:*')).sort();
     expect(entries).toHaveLength(2);
     const values = await Promise.all(entries.map((k) => spy.get(k)));
@@ -200,6 +215,7 @@ describe('a cache shared by replicas', () => {
     await ready();
     const token = hub.issueToken(alice);
     await a.userForToken(token);
+    await stored(1);
     await b.userForToken(token);
     expect(b.cacheSize).toBe(1);
     a.invalidate(token);
@@ -219,7 +235,7 @@ describe('a cache shared by replicas', () => {
     const token = hub.issueToken(alice);
     await Promise.all([a, b, c].map((r) => r.userForToken(token)));
     await a.revoke(token);
-    await delay(20);
+    await until(() => b.cacheSize === 0 && c.cacheSize === 0);
     hub.resetCounters();
     expect(await b.userForToken(token)).toBeNull();
     expect(await c.userForToken(token)).toBeNull();
@@ -263,7 +279,7 @@ describe('when Redis fails', () => {
       const shared = hub.issueToken(alice);
       hub.resetCounters();
       await a.userForToken(shared);
-      await delay(20);
+      await stored(1);
       await b.userForToken(shared);
       expect(hub.calls.user).toBe(1);
     } finally {
@@ -299,19 +315,17 @@ describe('when Redis fails', () => {
 
       // Back: both reconnect by themselves.
       await own.start();
-      const deadline = Date.now() + 8000;
-      while (!stores.every((s) => s.available) && Date.now() < deadline) await delay(20);
-      expect(stores.every((s) => s.available)).toBe(true);
+      expect(await Promise.all(stores.map((s) => s.ready(8000)))).toEqual([true, true]);
       await delay(1100); // past the back-off after the failures
       const back = hub.issueToken(alice);
       hub.resetCounters();
       await a.userForToken(back);
-      await delay(20);
+      await delay(200);
       await b.userForToken(back);
       expect(hub.calls.user).toBe(1);
       // Revocation works again too.
       await a.revoke(back);
-      await delay(20);
+      await until(() => b.cacheSize === 0);
       expect(await b.userForToken(back)).toBeNull();
     } finally {
       await Promise.all(stores.splice(0).map((s) => s.close()));
