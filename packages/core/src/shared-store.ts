@@ -47,6 +47,8 @@ export interface SharedStore {
   subscribe(listener: SharedStoreListener): void;
   /** Whether the store is connected right now; when `false`, calls are skipped without waiting. */
   readonly available?: boolean;
+  /** A round trip to the store (used by `hubauth doctor`). */
+  ping?(): Promise<unknown>;
   /** Closes the store's connections. */
   close?(): Promise<void>;
 }

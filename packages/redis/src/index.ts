@@ -45,6 +45,8 @@ export interface RedisStore extends SharedStore {
    * use it for a readiness probe or in tests.
    */
   ready(timeoutMs?: number): Promise<boolean>;
+  /** One round trip to Redis (`PING`); rejects when Redis cannot be reached. */
+  ping(): Promise<string>;
   /** Closes the connections this store opened (not a `client` you passed). */
   close(): Promise<void>;
 }
@@ -203,6 +205,9 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
           (err: unknown) => warn('cannot subscribe', err),
         );
       }
+    },
+    ping() {
+      return client.ping();
     },
     async ready(timeoutMs = 5_000) {
       const deadline = Date.now() + timeoutMs;
