@@ -68,8 +68,10 @@ export class IdentityCache {
   private readonly knownValid: LRUCache<string, true>;
   /** Digest → until when (ms) the token is refused, as told by {@link revoke} or another replica. */
   private readonly revoked: LRUCache<string, number>;
-  /** Digest → when it was last forgotten: a lookup started before must not refill the cache. */
+  /** Digest → the {@link forgets} count when it was last forgotten: a lookup started before must not refill the cache. */
   private readonly forgotten: LRUCache<string, number>;
+  /** How many forgets happened so far (a clock that cannot tie, unlike milliseconds). */
+  private forgets = 0;
   private readonly inflight = new Map<string, Promise<HubUser | null>>();
   private readonly pendingByClient = new Map<string, number>();
   private readonly positiveTtl: number;
@@ -145,8 +147,7 @@ export class IdentityCache {
       }
       this.pendingByClient.set(client, count + 1);
     }
-    const started = Date.now();
-    const lookup = this.miss(key, digest, load, priority, started).finally(() => {
+    const lookup = this.miss(key, digest, load, priority, this.forgets).finally(() => {
       this.inflight.delete(key);
       if (client !== undefined) {
         const count = (this.pendingByClient.get(client) ?? 1) - 1;
@@ -158,7 +159,7 @@ export class IdentityCache {
     return lookup;
   }
 
-  private async miss(key: string, digest: string, load: IdentityLoader, priority: boolean, started: number): Promise<HubUser | null> {
+  private async miss(key: string, digest: string, load: IdentityLoader, priority: boolean, forgetsAtStart: number): Promise<HubUser | null> {
     const sessionId = key.slice(digest.length + 1);
     const shared = this.shared;
     let locked = false;
@@ -194,7 +195,7 @@ export class IdentityCache {
       const user = await load(priority);
       if (this.isRevoked(digest)) return null;
       // Forgotten (or revoked) while the Hub was asked: answer this caller, but keep nothing.
-      if ((this.forgotten.get(digest) ?? 0) >= started) return user;
+      if ((this.forgotten.get(digest) ?? 0) > forgetsAtStart) return user;
       this.remember(key, digest, user);
       if (shared && this.positiveTtl > 0) {
         written = shared.write(digest, sessionId, user, user ? this.positiveTtl : this.negativeTtl);
@@ -224,7 +225,7 @@ export class IdentityCache {
 
   /** Forgets every local entry of a token digest, in any session. */
   private dropDigest(digest: string): number {
-    this.forgotten.set(digest, Date.now());
+    this.forgotten.set(digest, ++this.forgets);
     const prefix = `${digest}:`;
     let removed = 0;
     for (const lru of [this.lru, this.negatives]) {
