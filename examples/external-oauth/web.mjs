@@ -3,7 +3,6 @@
 //
 //   bash launch-service.sh web       then visit http://127.0.0.1:5555/
 //   (Bun: bun web.mjs; Deno: deno run -A --node-modules-dir=manual web.mjs, with the same environment)
-/* global Response */
 import { hubAuthenticated } from '@hubauth/web';
 
 // Serves /oauth_callback and /logout; a browser without a login goes to the Hub and comes back here,
