@@ -7,7 +7,7 @@
 import type { HubOAuthConfig } from './config';
 import { CookieSealer, parseCookieHeader, sessionIdOf, type CookiePairs, type ServiceCookies } from './cookies';
 import { randomLetters, safeEqual } from './crypto';
-import { HubUnavailableError, OAuthCallbackError, OAuthStateError, ServiceCredentialsError } from './errors';
+import { HubUnavailableError, OAuthCallbackError, OAuthStateError, ServiceCredentialsError, type OAuthStateCause } from './errors';
 import type { UserLookup } from './lookup';
 import { StateCodec, safeNextUrl } from './oauth';
 import { pathOf, queryParam } from './request';
@@ -163,9 +163,7 @@ export class Login {
         const user = await this.lookup.user(current.token, sessionId).catch(() => null);
         if (user) return redirect(next, clearStates);
       }
-      if (opened === null) throw new OAuthStateError('OAuth state is not valid for this service. Try logging in again.');
-      if (opened === 'expired') throw new OAuthStateError('The login took too long and has expired. Try logging in again.');
-      throw new OAuthStateError('OAuth state does not match this browser (the login was finished, expired, or started elsewhere). Try logging in again.');
+      throw new OAuthStateError(this.stateFailure(opened, pairs));
     }
 
     const { token, expiresIn } = await this.exchangeCode(code, flow.verifier);
@@ -176,6 +174,18 @@ export class Login {
     const lifetime = expiresIn !== undefined && expiresIn > 0 ? expiresIn : DEFAULT_SESSION_AGE;
     const maxAge = Math.min(Math.max(lifetime, 1), MAX_SESSION_AGE);
     return redirect(next, [...clearStates, this.session.issue(token, maxAge, request), this.session.issueXsrf(token, request)]);
+  }
+
+  /**
+   * Why a callback's state finishes no login of this browser. A state parameter that does not open
+   * was sealed with another secret (a replica without the shared secret) or forged; one that opens
+   * finds either no state cookie at all (blocked cookies, or a callback on another host or path than
+   * the login's start) or only the cookies of other logins (another tab, a finished login).
+   */
+  private stateFailure(opened: ReturnType<StateCodec['openParam']>, pairs: CookiePairs): OAuthStateCause {
+    if (opened === 'expired') return 'expired';
+    if (opened === null) return 'foreign-secret';
+    return this.stateCookies(pairs).length === 0 ? 'no-cookie' : 'other-login';
   }
 
   /** Exchanges an authorization code at `{apiUrl}/oauth2/token`. */

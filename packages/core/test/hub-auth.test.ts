@@ -616,7 +616,12 @@ describe('renderError', () => {
     expect(api.headers['content-type']).toMatch(/^application\/json/);
     expect(api.headers['cache-control']).toBe('no-store');
     expect(api.headers['www-authenticate']).toMatch(/^Bearer /);
-    expect(JSON.parse(api.body ?? '')).toEqual({ status: 403, code: 'ERR_HUBAUTH_FORBIDDEN', message: 'user <b>x</b> is not allowed' });
+    expect(JSON.parse(api.body ?? '')).toEqual({
+      status: 403,
+      code: 'ERR_HUBAUTH_FORBIDDEN',
+      message: 'user <b>x</b> is not allowed',
+      docs: 'docs/errors.md#err_hubauth_forbidden',
+    });
     const page = auth.renderError(err, navigation(`${PREFIX}page`));
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.body).toContain('403 Forbidden');
