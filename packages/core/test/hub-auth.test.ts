@@ -491,7 +491,7 @@ describe('access decisions', () => {
     const auth = makeAuth({ allowedUsers: ['alice', 'bob'], blockedUsers: ['bob', 'cron'], usernamePattern: '[a-z]{3,5}' });
     expect(auth.accessDenial(aliceM)).toBeNull();
     expect(auth.accessDenial(bobM)).toMatch(/user bob is not allowed \(blocked\)/);
-    expect(auth.accessDenial(model({ name: 'frank', scopes: ['access:services'] }))).toMatch(/not allowed$/);
+    expect(auth.accessDenial(model({ name: 'frank', scopes: ['access:services'] }))).toMatch(/not allowed: not in allowedUsers$/);
     expect(auth.accessDenial(model({ name: 'alice2', scopes: ['access:services'] }))).toMatch(/name does not match/);
     expect(auth.accessDenial(svcM)).toBeNull();
   });
