@@ -26,6 +26,8 @@ export type ErrorHeaders = Readonly<Record<string, string>>;
  * | `ERR_HUBAUTH_OAUTH_STATE_OTHER_LOGIN` | {@link OAuthStateError} | 403 |
  * | `ERR_HUBAUTH_OAUTH_STATE_EXPIRED` | {@link OAuthStateError} | 403 |
  * | `ERR_HUBAUTH_OAUTH_STATE_FOREIGN_SECRET` | {@link OAuthStateError} | 403 |
+ * | `ERR_HUBAUTH_OAUTH_STATE_DUPLICATE_COOKIE` | {@link OAuthStateError} | 403 |
+ * | `ERR_HUBAUTH_OAUTH_STATE_OTHER_USER` | {@link OAuthStateError} | 403 |
  * | `ERR_HUBAUTH_SCOPE_SYNTAX` | {@link ScopeSyntaxError} | 500 |
  * | `ERR_HUBAUTH_INTERNAL` | {@link InternalError} | 500 |
  *
@@ -51,7 +53,9 @@ export type OAuthStateErrorCode =
   | 'ERR_HUBAUTH_OAUTH_STATE_NO_COOKIE'
   | 'ERR_HUBAUTH_OAUTH_STATE_OTHER_LOGIN'
   | 'ERR_HUBAUTH_OAUTH_STATE_EXPIRED'
-  | 'ERR_HUBAUTH_OAUTH_STATE_FOREIGN_SECRET';
+  | 'ERR_HUBAUTH_OAUTH_STATE_FOREIGN_SECRET'
+  | 'ERR_HUBAUTH_OAUTH_STATE_DUPLICATE_COOKIE'
+  | 'ERR_HUBAUTH_OAUTH_STATE_OTHER_USER';
 
 /** Every error code, in the order of the errors page (`docs/errors.md`). */
 export const ERROR_CODES: readonly HubAuthErrorCode[] = Object.freeze([
@@ -68,6 +72,8 @@ export const ERROR_CODES: readonly HubAuthErrorCode[] = Object.freeze([
   'ERR_HUBAUTH_OAUTH_STATE_OTHER_LOGIN',
   'ERR_HUBAUTH_OAUTH_STATE_EXPIRED',
   'ERR_HUBAUTH_OAUTH_STATE_FOREIGN_SECRET',
+  'ERR_HUBAUTH_OAUTH_STATE_DUPLICATE_COOKIE',
+  'ERR_HUBAUTH_OAUTH_STATE_OTHER_USER',
   'ERR_HUBAUTH_SCOPE_SYNTAX',
   'ERR_HUBAUTH_INTERNAL',
 ] satisfies readonly HubAuthErrorCode[]);
@@ -188,7 +194,8 @@ export class ForbiddenError extends HubAuthError {
 }
 
 /**
- * A cookie-authenticated unsafe request (POST, PUT, DELETE, ...) lacks a valid xsrf token.
+ * A cookie-authenticated request that needs the xsrf token (unsafe methods, a page's `fetch()`,
+ * JupyterHub's rule) lacks a valid one, or a cookie-authenticated websocket comes from another origin.
  * Status 403. Code `ERR_HUBAUTH_XSRF`.
  */
 export class XsrfError extends HubAuthError {
@@ -253,7 +260,7 @@ export class OAuthCallbackError extends HubAuthError {
 }
 
 /** Why an OAuth callback's state was refused. */
-export type OAuthStateCause = 'no-cookie' | 'other-login' | 'expired' | 'foreign-secret';
+export type OAuthStateCause = 'no-cookie' | 'other-login' | 'expired' | 'foreign-secret' | 'duplicate-cookie' | 'other-user';
 
 const STATE_CAUSES: Record<OAuthStateCause, { code: OAuthStateErrorCode; message: string }> = {
   'no-cookie': {
@@ -278,12 +285,23 @@ const STATE_CAUSES: Record<OAuthStateCause, { code: OAuthStateErrorCode; message
       'The OAuth state was sealed with another cookie secret: replicas of this service without one shared ' +
       'HUBAUTH_COOKIE_SECRET, a secret changed during the login, or a forged state. Try logging in again.',
   },
+  'duplicate-cookie': {
+    code: 'ERR_HUBAUTH_OAUTH_STATE_DUPLICATE_COOKIE',
+    message:
+      "The browser sent a login or state cookie of this service twice: one was planted by another site of this domain. Clear this site's cookies, then log in again.",
+  },
+  'other-user': {
+    code: 'ERR_HUBAUTH_OAUTH_STATE_OTHER_USER',
+    message: 'This browser is already logged in to this service as another user. Log out first to log in as someone else.',
+  },
 };
 
 /**
  * At the OAuth callback, the state cannot finish a login; the code says why (`cause`): no state
  * cookie (`ERR_HUBAUTH_OAUTH_STATE_NO_COOKIE`), the state of another login of the browser
- * (`…_OTHER_LOGIN`), too late (`…_EXPIRED`), or sealed with another secret (`…_FOREIGN_SECRET`);
+ * (`…_OTHER_LOGIN`), too late (`…_EXPIRED`), sealed with another secret (`…_FOREIGN_SECRET`), a
+ * cookie sent twice because another site planted one (`…_DUPLICATE_COOKIE`), or a browser already
+ * logged in as another user (`…_OTHER_USER`);
  * `reason` names the cause.
  * Status 403.
  */

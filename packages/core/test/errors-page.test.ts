@@ -28,7 +28,7 @@ describe('docs/errors.md', () => {
       new core.HubApiError(404, 'x'),
       new core.ServiceCredentialsError('x'),
       new core.OAuthCallbackError('x'),
-      ...(['no-cookie', 'other-login', 'expired', 'foreign-secret'] as const).map((reason) => new OAuthStateError(reason)),
+      ...(['no-cookie', 'other-login', 'expired', 'foreign-secret', 'duplicate-cookie', 'other-user'] as const).map((reason) => new OAuthStateError(reason)),
       new core.ScopeSyntaxError('x!', 'y'),
       new core.InternalError(),
     ];
