@@ -49,9 +49,7 @@ export function createContext(options: HubAuthMiddlewareOptions, env: Environmen
     hubReachable: false,
     tokenOwner: null,
   };
-  // The shared store is checked on its own (checks/store.ts); the rest is what hubAuth() receives.
-  const { store: _store, ...authOptions } = options as HubAuthMiddlewareOptions & { store?: unknown };
-  const withEnv: HubAuthMiddlewareOptions = { ...authOptions, env, logger: silent };
+  const withEnv: HubAuthMiddlewareOptions = { ...options, env, logger: silent };
   try {
     const auth = createHubAuth(withEnv);
     ctx.config = auth.config;

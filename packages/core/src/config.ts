@@ -205,7 +205,7 @@ const OPTION_NAMES: Record<keyof HubOAuthOptions, true> = {
   negativeCacheMaxAge: true, cacheMaxEntries: true, requestTimeoutMs: true, maxConcurrentLookups: true, maxPendingLookups: true,
   allowedUsers: true, blockedUsers: true, usernamePattern: true, postAuthHook: true, logger: true, env: true,
   oauthRedirectUri: true, cookieSecret: true, cookieHostPrefix: true, stateMaxAge: true, logoutRedirect: true,
-  allowWebsocketCookieAuth: true,
+  allowWebsocketCookieAuth: true, maxPendingLookupsPerClient: true, sharedCache: true,
 };
 const KNOWN_OPTIONS: readonly string[] = [...Object.keys(OPTION_NAMES), ...ADAPTER_OPTIONS];
 
