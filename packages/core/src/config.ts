@@ -217,7 +217,7 @@ function kindOf(value: unknown): string {
 }
 
 /** Option names every adapter accepts (the middleware's, a guard's policy, and adapter extras such as trustProxy). */
-const ADAPTER_OPTIONS = ['oauth', 'instance', 'errors', 'trustProxy', 'scopes', 'hubUsers', 'hubGroups', 'allowServices', 'onUnauthenticated'];
+const ADAPTER_OPTIONS = ['oauth', 'instance', 'errors', 'trustProxy', 'scopes', 'requireScopes', 'hubUsers', 'hubGroups', 'hubServices', 'allowServices', 'onUnauthenticated'];
 
 /** Every option name, checked at compile time against the option interfaces. */
 const OPTION_NAMES: Record<keyof HubOAuthOptions, true> = {
@@ -226,7 +226,7 @@ const OPTION_NAMES: Record<keyof HubOAuthOptions, true> = {
   negativeCacheMaxAge: true, cacheMaxEntries: true, requestTimeoutMs: true, maxConcurrentLookups: true, maxPendingLookups: true,
   allowedUsers: true, blockedUsers: true, usernamePattern: true, postAuthHook: true, logger: true, env: true,
   oauthRedirectUri: true, cookieSecret: true, cookieHostPrefix: true, stateMaxAge: true, logoutRedirect: true,
-  allowWebsocketCookieAuth: true, maxPendingLookupsPerClient: true, sharedCache: true,
+  allowWebsocketCookieAuth: true, maxPendingLookupsPerClient: true, sharedCache: true, requestScopes: true, cookieOptions: true,
 };
 const KNOWN_OPTIONS: readonly string[] = [...Object.keys(OPTION_NAMES), ...ADAPTER_OPTIONS];
 
