@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['core', 'express', 'koa', 'fastify', 'web', 'hono', 'testing'];
+const packages = ['core', 'express', 'koa', 'fastify', 'web', 'hono', 'testing', 'cli', 'proxy'];
+/** Tarball name prefixes: `@hubauth/<dir>` packs as hubauth-<dir>-<version>.tgz; the command line is `hubauth`. */
+const tarballPrefix = (dir) => (dir === 'cli' ? 'hubauth-0' : `hubauth-${dir}-`);
 const out = mkdtempSync(join(tmpdir(), 'hubauth-pack-'));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 let failed = 0;
@@ -14,7 +16,7 @@ try {
   for (const name of packages) {
     const dir = join(root, 'packages', name);
     execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: dir, stdio: 'ignore' });
-    const tarball = readdirSync(out).find((f) => f.startsWith(`hubauth-${name}-`));
+    const tarball = readdirSync(out).find((f) => f.startsWith(tarballPrefix(name)));
     const path = join(out, tarball);
     for (const [tool, args] of [
       ['publint', ['run', path, '--strict']],
@@ -22,7 +24,7 @@ try {
     ]) {
       try {
         execFileSync(bin(tool), args, { stdio: 'pipe', encoding: 'utf8' });
-        console.log(`ok   ${tool} @hubauth/${name}`);
+        console.log(`ok   ${tool} ${name === 'cli' ? 'hubauth' : `@hubauth/${name}`}`);
       } catch (err) {
         failed++;
         console.log(`FAIL ${tool} @hubauth/${name}\n${err.stdout ?? ''}${err.stderr ?? ''}`);

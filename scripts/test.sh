@@ -12,9 +12,10 @@ step "Type-check"
 build_packages
 step "Package checks (publint, attw)"
 "${PNPM[@]}" run test:pack
-step "JupyterHub virtualenvs (pinned in test/hub/versions.json) and Chromium"
+step "JupyterHub virtualenvs (pinned in test/hub/versions.json), Chromium and nginx"
 bash scripts/ensure-hub.sh all
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-nginx.sh
 mkdir -p .tmp
 rm -f .tmp/jest-*.json
 status=0

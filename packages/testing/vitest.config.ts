@@ -9,7 +9,7 @@ export default defineConfig({
     // Exact matches: `@hubauth/core/adapter` is a subpath of its own, not a file under core's index.
     alias: [
       { find: /^@hubauth\/core\/adapter$/, replacement: fileURLToPath(new URL('../core/src/adapter/index.ts', import.meta.url)) },
-      ...['core', 'express', 'koa', 'fastify', 'testing'].map((name) => ({ find: new RegExp(`^@hubauth/${name}$`), replacement: source(name) })),
+      ...['core', 'express', 'koa', 'fastify', 'web', 'hono', 'testing'].map((name) => ({ find: new RegExp(`^@hubauth/${name}$`), replacement: source(name) })),
     ],
   },
   test: {

@@ -665,8 +665,11 @@ describe('apiRequest', () => {
 
   it('403 → ServiceCredentialsError (500, not exposed)', async () => {
     const auth = makeAuth();
-    // The fake Hub does not know the service token as a user token: /user answers 403.
-    const err = await rejection(auth.apiRequest('GET', '/user'));
+    // A revoked service token: /user answers 403.
+    hub.revokeToken(hub.serviceToken);
+    const err = await rejection(auth.apiRequest('GET', '/user')).finally(() =>
+      hub.addToken(hub.serviceToken, { name: hub.serviceName, kind: 'service', scopes: [] }),
+    );
     transcript.add(err);
     expect(err).toBeInstanceOf(ServiceCredentialsError);
     expect((err as ServiceCredentialsError).status).toBe(500);
