@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['core', 'express', 'koa', 'fastify', 'web', 'hono', 'testing', 'cli', 'proxy'];
+const packages = ['core', 'express', 'koa', 'fastify', 'web', 'hono', 'testing', 'redis', 'cli', 'proxy'];
 /** Tarball name prefixes: `@hubauth/<dir>` packs as hubauth-<dir>-<version>.tgz; the command line is `hubauth`. */
 const tarballPrefix = (dir) => (dir === 'cli' ? 'hubauth-0' : `hubauth-${dir}-`);
 const out = mkdtempSync(join(tmpdir(), 'hubauth-pack-'));

@@ -19,10 +19,11 @@ export { checkScopes, hasAccess, intersectScopes, parseScope, defaultAccessScope
 export { extractToken, parseAuthorizationHeader, MAX_TOKEN_LENGTH } from './token';
 export type { FoundToken, TokenSource } from './token';
 export { safeNextUrl } from './oauth';
+export type { SharedCacheOptions, SharedStore, SharedStoreListener } from './shared-store';
 export { XSRF_COOKIE } from './cookies';
 export type { HubRoute, HubRouteName } from './routes';
 export type { HubRequest, HubRequestHeaders, HubResponse, HubServer, HubUser } from './types';
 export { HubAuthFlow, createHubAuth, freezeGuardOptions } from './adapter/flow';
 export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './adapter/flow';
-export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, MAX_XSRF_FORM_BYTES } from './adapter/web';
+export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, finishWebResponse, MAX_XSRF_FORM_BYTES } from './adapter/web';
 export type { WebRequestInit } from './adapter/web';
