@@ -33,7 +33,12 @@ const every: Array<[AnyHubAuthError, HubAuthErrorCode, number]> = [
   [new HubApiError(404, 'missing'), 'ERR_HUBAUTH_HUB_API', 500],
   [new ServiceCredentialsError('refused'), 'ERR_HUBAUTH_SERVICE_TOKEN', 500],
   [new OAuthCallbackError('bad'), 'ERR_HUBAUTH_OAUTH_CALLBACK', 400],
-  [new OAuthStateError('bad'), 'ERR_HUBAUTH_OAUTH_STATE', 403],
+  [new OAuthStateError('no-cookie'), 'ERR_HUBAUTH_OAUTH_STATE_NO_COOKIE', 403],
+  [new OAuthStateError('other-login'), 'ERR_HUBAUTH_OAUTH_STATE_OTHER_LOGIN', 403],
+  [new OAuthStateError('expired'), 'ERR_HUBAUTH_OAUTH_STATE_EXPIRED', 403],
+  [new OAuthStateError('foreign-secret'), 'ERR_HUBAUTH_OAUTH_STATE_FOREIGN_SECRET', 403],
+  [new OAuthStateError('duplicate-cookie'), 'ERR_HUBAUTH_OAUTH_STATE_DUPLICATE_COOKIE', 403],
+  [new OAuthStateError('other-user'), 'ERR_HUBAUTH_OAUTH_STATE_OTHER_USER', 403],
   [new ScopeSyntaxError('!x', 'bad'), 'ERR_HUBAUTH_SCOPE_SYNTAX', 500],
   [new InternalError(), 'ERR_HUBAUTH_INTERNAL', 500],
 ];
@@ -53,7 +58,7 @@ function detail(err: AnyHubAuthError): string {
 }
 
 describe('hubauth errors', () => {
-  it('cover every code of the union, one class each, with its status', () => {
+  it('cover every code of the union, each with its class and status', () => {
     const codes: Record<HubAuthErrorCode, true> = {
       ERR_HUBAUTH_CONFIG: true,
       ERR_HUBAUTH_INVALID_REQUEST: true,
@@ -65,12 +70,18 @@ describe('hubauth errors', () => {
       ERR_HUBAUTH_HUB_API: true,
       ERR_HUBAUTH_SERVICE_TOKEN: true,
       ERR_HUBAUTH_OAUTH_CALLBACK: true,
-      ERR_HUBAUTH_OAUTH_STATE: true,
+      ERR_HUBAUTH_OAUTH_STATE_NO_COOKIE: true,
+      ERR_HUBAUTH_OAUTH_STATE_OTHER_LOGIN: true,
+      ERR_HUBAUTH_OAUTH_STATE_EXPIRED: true,
+      ERR_HUBAUTH_OAUTH_STATE_FOREIGN_SECRET: true,
+      ERR_HUBAUTH_OAUTH_STATE_DUPLICATE_COOKIE: true,
+      ERR_HUBAUTH_OAUTH_STATE_OTHER_USER: true,
       ERR_HUBAUTH_SCOPE_SYNTAX: true,
       ERR_HUBAUTH_INTERNAL: true,
     };
     expect(every.map(([, code]) => code).sort()).toEqual(Object.keys(codes).sort());
-    expect(new Set(every.map(([err]) => err.constructor)).size).toBe(every.length);
+    // one class per code, except OAuthStateError, whose code names the cause
+    expect(new Set(every.map(([err]) => err.constructor)).size).toBe(every.length - 5);
     for (const [err, code, status] of every) {
       expect(err).toBeInstanceOf(HubAuthError);
       expect(isHubAuthError(err)).toBe(true);
@@ -99,6 +110,7 @@ describe('hubauth errors', () => {
   it('render anything else as ERR_HUBAUTH_INTERNAL without its message', () => {
     const response = renderError(new Error('secret detail'), request('/api'));
     expect(response.status).toBe(500);
-    expect(JSON.parse(response.body ?? '')).toEqual({ status: 500, code: 'ERR_HUBAUTH_INTERNAL', message: 'Authentication is temporarily unavailable' });
+    expect(JSON.parse(response.body ?? '')).toMatchObject({ status: 500, code: 'ERR_HUBAUTH_INTERNAL', message: 'Authentication is temporarily unavailable' });
+    expect(response.body).not.toContain('secret detail');
   });
 });
