@@ -86,12 +86,12 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
   const guard = (state: RequestAuthState, policy?: HubAuthenticatedOptions): Response | null => settle(flow.guard(state, policy));
   const wrap = (handler: HubHandler<HubUser | null>, policy: HubAuthenticatedOptions | null): FetchHandler => async (request, env) => {
     const { response, state } = await identify(request, env);
-    if (!state) return finishWebResponse(request, response as Response, []);
+    if (!state) return finishWebResponse(request, response as Response, [], env);
     const { user, xsrfToken, setCookies } = state.identity;
     const denied = policy && guard(state, policy);
-    if (denied) return finishWebResponse(request, denied, setCookies);
+    if (denied) return finishWebResponse(request, denied, setCookies, env);
     const hubAuth = user ? new HubCaller(flow.auth, state.identity) : null;
-    return finishWebResponse(request, await handler(request, { hubUser: user, xsrfToken, env, hubAuth } as HubContext<HubUser | null>), setCookies);
+    return finishWebResponse(request, await handler(request, { hubUser: user, xsrfToken, env, hubAuth } as HubContext<HubUser | null>), setCookies, env);
   };
   return {
     auth: flow.auth,
@@ -100,7 +100,7 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
     guard,
     protect: (handler, policy = {}) => wrap(handler as HubHandler<HubUser | null>, freezeGuardOptions(policy)),
     open: (handler) => wrap(handler, null),
-    routes: async (request, env) => finishWebResponse(request, (await identify(request, env)).response ?? notFound(), []),
+    routes: async (request, env) => finishWebResponse(request, (await identify(request, env)).response ?? notFound(), [], env),
   };
 }
 
