@@ -83,6 +83,12 @@ try {
       const changelog = existsSync(join(scratchDir, 'CHANGELOG.md')) ? readFileSync(join(scratchDir, 'CHANGELOG.md'), 'utf8') : '';
       check(changelog.includes(`## ${bumped.version}`), `${name}: CHANGELOG.md has a ${bumped.version} entry`);
     }
+    const publishable = new Set(packages.map(({ dir }) => relative(root, dir)));
+    for (const dir of workspaceDirs.filter((d) => !publishable.has(d))) {
+      const before = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+      const after = JSON.parse(readFileSync(join(scratch, dir, 'package.json'), 'utf8'));
+      check(before.version === after.version, `private ${before.name} keeps its version`);
+    }
     const released = [...new Set(versions.values())];
     check(released.length === 1, `all packages released together at one version (${released.join(', ')})`);
     console.log(`release dry run: ${pending.length} changeset(s) -> ${[...versions.keys()].join(', ')} at ${released.join(', ')}`);
