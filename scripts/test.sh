@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs pnpm, dependencies, the Hub's virtualenv and
-# Chromium as needed, then lints, type-checks, builds, checks the packed packages, and runs the unit
-# and integration tests.
+# Chromium as needed, then lints, type-checks, builds, checks the packed packages, the release dry run
+# and the docs' snippets, and runs the unit and integration tests.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_pnpm
 ensure_deps
@@ -10,14 +10,17 @@ step "Lint"
 step "Type-check"
 "${PNPM[@]}" run typecheck
 build_packages
-step "Package checks (publint, attw)"
-"${PNPM[@]}" run test:pack
+status=0
+step "Package checks (contents, manifest, publint, attw) and the release dry run"
+"${PNPM[@]}" run --silent test:pack || status=1
+"${PNPM[@]}" run --silent test:release || status=1
+step "Docs: every snippet in the READMEs and docs/ type-checked, whole programs run"
+"${PNPM[@]}" run --silent test:docs || status=1
 step "JupyterHub virtualenvs (pinned in test/hub/versions.json) and Chromium"
 bash scripts/ensure-hub.sh all
 bash scripts/ensure-chromium.sh
 mkdir -p .tmp
 rm -f .tmp/jest-*.json
-status=0
 step "Unit tests (fake Hub, all adapters on every supported framework major)"
 "${PNPM[@]}" exec jest --selectProjects unit --json --outputFile=.tmp/jest-unit.json || status=1
 step "Integration tests (real JupyterHub 6 and 5, real proxy, headless Chromium)"
