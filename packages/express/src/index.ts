@@ -11,6 +11,7 @@ import { ConfigError, HubAuthFlow, type HubAuth, type HubAuthMiddlewareOptions, 
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export * from '@hubauth/core';
+export { requireHubUser } from './require-hub-user';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -11,6 +11,7 @@ import { ConfigError, HubAuthFlow, type HubAuth, type HubAuthMiddlewareOptions, 
 import type { DefaultContext, ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
 
 export * from '@hubauth/core';
+export { requireHubUser } from './require-hub-user';
 
 /**
  * What `hubAuth()` puts in `ctx.state`. Use it as (part of) your state type, e.g.
