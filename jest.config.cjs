@@ -10,7 +10,7 @@ const shared = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }],
   },
   moduleNameMapper: {
-    '^@hubauth/(core|express|koa|fastify)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@hubauth/(core|express|koa|fastify|web|hono|testing)$': '<rootDir>/packages/$1/src/index.ts',
   },
 };
 

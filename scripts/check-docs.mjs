@@ -79,7 +79,7 @@ const compilerOptions = {
   resolveJsonModule: true,
   allowImportingTsExtensions: true,
   types: ['node'],
-  typeRoots: [join(root, 'node_modules', '@types')],
+  typeRoots: [join(root, 'node_modules', '@types'), join(docsModules, '@types')],
 };
 
 // One host for every snippet program: parsed library and package files are shared between them.
@@ -127,7 +127,9 @@ function typeCheck(snippet) {
   virtual.set(fileName, snippet.code);
   try {
     // JavaScript cannot annotate parameters (short of JSDoc): every other strict check applies to it.
-    const options = snippet.lang === 'ts' ? compilerOptions : { ...compilerOptions, noImplicitAny: false };
+    const options = { ...compilerOptions, ...(snippet.lang === 'ts' ? {} : { noImplicitAny: false }) };
+    // Bun's globals only where a snippet uses them (they differ from Node's in places).
+    if (/\bBun\./.test(snippet.code)) options.types = ['node', 'bun'];
     const program = ts.createProgram({ rootNames: [fileName], options, host, oldProgram });
     oldProgram = program;
     const sf = program.getSourceFile(fileName);
@@ -223,6 +225,12 @@ async function runServiceOnce(file) {
   return problems;
 }
 
+const docsManifest = JSON.parse(readFileSync(join(root, 'docs', 'package.json'), 'utf8'));
+const missing = packages.filter(({ name }) => !docsManifest.devDependencies?.[name]);
+if (missing.length) {
+  console.log(`FAIL docs/package.json lacks ${missing.map((p) => `"${p.name}": "workspace:*"`).join(', ')} in devDependencies (snippets import every package)`);
+  process.exit(1);
+}
 const unbuilt = packages.filter(({ dir, manifest }) => manifest.types && !existsSync(join(dir, manifest.types)));
 if (unbuilt.length) {
   console.log(`FAIL ${unbuilt.map((p) => p.name).join(', ')} not built: run pnpm run build first`);

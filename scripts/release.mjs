@@ -9,7 +9,6 @@
 // changelog entry and dependency ranges on each other at that version.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { publishablePackages, root } from './packages.mjs';
 
@@ -38,7 +37,9 @@ const check = (ok, what) => {
   if (!ok || process.argv.includes('--verbose')) console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
 };
 
-const scratch = mkdtempSync(join(tmpdir(), 'hubauth-release-'));
+// Inside the workspace: the same file system as the pnpm store, so the offline install hard-links.
+mkdirSync(join(root, '.tmp'), { recursive: true });
+const scratch = mkdtempSync(join(root, '.tmp', 'release-'));
 try {
   // The workspace as the release sees it: manifests, changesets, lockfile, and each package's build.
   const workspaceFiles = ['package.json', 'pnpm-workspace.yaml', 'pnpm-lock.yaml', '.npmrc', '.changeset'];
@@ -95,7 +96,7 @@ try {
 
     // Offline install (the store is filled by the workspace's own install), then pack: what `pnpm
     // publish` would upload, with workspace: ranges replaced.
-    run('pnpm', ['install', '--offline', '--prod', '--frozen-lockfile', '--ignore-scripts', '--reporter=silent'], scratch, true);
+    run('pnpm', ['install', '--offline', '--frozen-lockfile', '--ignore-scripts', '--reporter=silent', '--filter', './packages/*'], scratch, true);
     const out = join(scratch, '.packed');
     mkdirSync(out);
     for (const { dir, name } of packages) {

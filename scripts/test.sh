@@ -23,6 +23,8 @@ mkdir -p .tmp
 rm -f .tmp/jest-*.json
 step "Unit tests (fake Hub, all adapters on every supported framework major)"
 "${PNPM[@]}" exec jest --selectProjects unit --json --outputFile=.tmp/jest-unit.json || status=1
+step "Recipes of @hubauth/testing with vitest and node:test (the jest ones ran with the unit tests)"
+"${PNPM[@]}" run test:recipes || status=1
 step "Integration tests (real JupyterHub 6 and 5, real proxy, headless Chromium)"
 "${PNPM[@]}" exec jest --selectProjects integration --runInBand --json --outputFile=.tmp/jest-integration.json || status=1
 node scripts/summary.mjs .tmp/jest-unit.json .tmp/jest-integration.json || status=1

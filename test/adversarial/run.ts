@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { HubOAuth, type HubAuthLogger, type HubAuthMiddlewareOptions, type HubRequest } from '@hubauth/core';
-import { startFakeHub, type Fault, type FakeHub, type FakeUser } from '../fake-hub';
+import { startFakeHub, type Fault, type FakeHub, type FakeUser } from '@hubauth/testing';
 import { USERS } from '../contract/scenarios';
 import { PREFIX, type ContractApp, type ContractAppFactory } from '../contract/types';
 import { RawJar, header, headerValues, rawRequest, type RawRequest, type RawResponse } from './http';
@@ -161,7 +161,7 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
 
     /** Follows the authorize redirect on `on` as a browser logged in there; returns the callback target. */
     async function atHub(authorizeUrl: string, user: FakeUser = USERS.alice, on: FakeHub = hub): Promise<string> {
-      on.loginAs(user);
+      on.signInAtHub(user);
       const res = await fetch(authorizeUrl, { redirect: 'manual' });
       await res.arrayBuffer();
       const target = res.headers.get('location');

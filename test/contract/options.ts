@@ -1,5 +1,5 @@
 import type { HubAuthMiddlewareOptions } from '@hubauth/core';
-import type { FakeHub } from '../fake-hub';
+import type { FakeHub } from '@hubauth/testing';
 import { PREFIX } from './types';
 
 /** Adapter options for a service `whoami` at `PREFIX` behind a fake Hub, isolated from `process.env`. */

@@ -3,7 +3,7 @@
  * Every adapter's `contract.test.ts` calls `runContract` unchanged.
  */
 import request from 'supertest';
-import { startFakeHub, type FakeHub } from '../fake-hub';
+import { startFakeHub, type FakeHub } from '@hubauth/testing';
 import type { HubAuthMiddlewareOptions } from '@hubauth/core';
 import { SCENARIOS, USERS, type Client, type Scenario, type UserKey } from './scenarios';
 import { fakeHubOptions } from './options';
@@ -122,7 +122,7 @@ export function runContract(name: string, factory: ContractAppFactory): void {
       const first = await request(target.server).get(path).set(clientHeaders('navigate')).set('cookie', jar.header()).redirects(0);
       expect(first.status).toBe(302);
       jar.update(setCookies(first));
-      hub.loginAs(USERS[user]);
+      hub.signInAtHub(USERS[user]);
       const authorize = await fetch(String(first.headers.location), { redirect: 'manual' });
       expect(authorize.status).toBe(302);
       const callback = new URL(String(authorize.headers.get('location')), 'http://service.invalid');
@@ -156,7 +156,7 @@ export function runContract(name: string, factory: ContractAppFactory): void {
         starts.push(String(res.headers.location));
       }
       expect([...jar.cookies.keys()].filter((n) => n.includes('oauth-state'))).toHaveLength(2);
-      hub.loginAs(USERS.alice);
+      hub.signInAtHub(USERS.alice);
       const finish = async (authorizeUrl: string) => {
         const at = await fetch(authorizeUrl, { redirect: 'manual' });
         const cb = new URL(String(at.headers.get('location')), 'http://service.invalid');

@@ -2,7 +2,7 @@
  * The behavioural contract of every adapter, as one table. Each scenario is a request and what the
  * response must be; `run.ts` plays the table against Express, Koa and Fastify alike.
  */
-import type { FakeUser } from '../fake-hub';
+import type { FakeUser } from '@hubauth/testing';
 import { PREFIX } from './types';
 
 export const USERS = {

@@ -21,3 +21,5 @@ export { XSRF_COOKIE } from './xsrf';
 export type { HubRequest, HubRequestHeaders, HubResponse, HubServer, HubUser } from './types';
 export { HubAuthFlow, createHubAuth } from './adapter';
 export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './adapter';
+export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, MAX_XSRF_FORM_BYTES } from './adapter/web';
+export type { WebRequestInit } from './adapter/web';

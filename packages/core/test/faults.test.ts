@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { startFakeHub, type Fault, type FakeHub, type FakeUser } from '../../../test/fake-hub';
+import { startFakeHub, type Fault, type FakeHub, type FakeUser } from '@hubauth/testing';
 import { rawRequest, header } from '../../../test/adversarial/http';
 import { TcpRelay, deadPort } from '../../../test/adversarial/tcp-proxy';
 import { selfCheck, watchUnhandledRejections, type RejectionWatch } from '../../../test/adversarial/unhandled';
@@ -185,7 +185,7 @@ describe('each Hub fault: 502/503 within the timeout, cached users served, nothi
       logger,
     });
     instances.push(oauth);
-    hub.loginAs(alice);
+    hub.signInAtHub(alice);
     for (const [fault, statuses] of [
       [{ type: 'hang' }, [503]],
       [{ type: 'reset' }, [502, 503]],

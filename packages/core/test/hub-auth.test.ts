@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { startFakeHub, type Fault, type FakeHub, type FakeUser } from '../../../test/fake-hub';
+import { startFakeHub, type Fault, type FakeHub, type FakeUser } from '@hubauth/testing';
 import type { HubAuthOptions } from '../src/config';
 import { ForbiddenError, HubApiError, HubUnavailableError, ServiceCredentialsError, UnauthenticatedError } from '../src/errors';
 import { HubAuth, SESSION_ID_COOKIE, type AccessPolicy, type Identity } from '../src/hub-auth';

@@ -1,4 +1,4 @@
-import { pkceChallenge, startFakeHub, type FakeHub, type FakeUser } from '../../../test/fake-hub';
+import { pkceChallenge, startFakeHub, type FakeHub, type FakeUser } from '@hubauth/testing';
 import type { HubOAuthOptions } from '../src/config';
 import {
   HubUnavailableError,
@@ -142,7 +142,7 @@ beforeEach(() => {
   logger = new RecordingLogger();
   hub.setFault(null);
   hub.setLatency(0);
-  hub.loginAs(alice);
+  hub.signInAtHub(alice);
   hub.resetCounters();
 });
 
@@ -558,7 +558,7 @@ describe('callback errors', () => {
     const doomed = await startHub();
     const auth = makeOAuth({}, doomed);
     const browser = new Browser();
-    doomed.loginAs(alice);
+    doomed.signInAtHub(alice);
     const start = record(auth.beginLogin(browser.navigate(`${PREFIX}p`)));
     browser.apply(start);
     const target = await authorizeAtHub(doomed, location(start));
@@ -940,7 +940,7 @@ describe('cookie attributes', () => {
   it('uses __Host- names, Path=/ and Secure with cookieHostPrefix', async () => {
     const auth = makeOAuth({ cookieHostPrefix: true });
     const browser = new Browser();
-    hub.loginAs(alice);
+    hub.signInAtHub(alice);
     const start = record(auth.beginLogin(browser.navigate(`${PREFIX}p`)));
     const state = cookieNamed(start, `__Host-${STATE}`);
     expect(state?.attributes.get('path')).toBe('/');

@@ -1,4 +1,4 @@
-import { pkceChallenge } from '../../../test/fake-hub';
+import { pkceChallenge } from '@hubauth/testing';
 import { CookieSealer } from '../src/cookies';
 import { MAX_NEXT_LENGTH, StateCodec, createPkcePair, safeEqual, safeNextUrl } from '../src/oauth';
 import { HOSTILE_NEXT, PREFIX, newSecret } from './support';

@@ -4,7 +4,7 @@
  * library produced, so that tests can assert that no secret ever leaks into it.
  */
 import { randomBytes } from 'node:crypto';
-import type { FakeHub, FakeUser } from '../../../test/fake-hub';
+import type { FakeHub, FakeUser } from '@hubauth/testing';
 import type { HubAuthLogger, HubOAuthOptions } from '../src/config';
 import { CookieSealer } from '../src/cookies';
 import { isHubAuthError } from '../src/errors';
@@ -189,7 +189,7 @@ export class Browser {
 
 /**
  * Follows the authorize redirect on the fake Hub the way a browser would (the Hub's user must be
- * logged in with `hub.loginAs`) and returns where the Hub sent the browser: the callback path + query.
+ * signed in with `hub.signInAtHub`) and returns where the Hub sent the browser: the callback path + query.
  */
 export async function authorizeAtHub(hub: FakeHub, authorizeLocation: string): Promise<string> {
   const url = new URL(authorizeLocation, hub.url);
@@ -223,7 +223,7 @@ export async function login(
   user: FakeUser,
   url = `${PREFIX}page?x=1`,
 ): Promise<HubResponse> {
-  hub.loginAs(user);
+  hub.signInAtHub(user);
   const start = auth.beginLogin(browser.navigate(url));
   browser.apply(start);
   const callback = await authorizeAtHub(hub, location(start));

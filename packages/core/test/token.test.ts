@@ -1,4 +1,4 @@
-import { startFakeHub, type FakeHub, type FakeUser } from '../../../test/fake-hub';
+import { startFakeHub, type FakeHub, type FakeUser } from '@hubauth/testing';
 import { InvalidRequestError } from '../src/errors';
 import { HubAuth } from '../src/hub-auth';
 import { MAX_TOKEN_LENGTH, extractToken, parseAuthorizationHeader, queryParam } from '../src/token';

@@ -4,7 +4,7 @@
  * session's token lets a cookie-authenticated request through, and a refusal costs no Hub call.
  */
 import fc from 'fast-check';
-import { startFakeHub, type FakeHub, type FakeUser } from '../../../test/fake-hub';
+import { startFakeHub, type FakeHub, type FakeUser } from '@hubauth/testing';
 import { XsrfError } from '../src/errors';
 import { HubOAuth } from '../src/hub-oauth';
 import type { HubRequest } from '../src/types';

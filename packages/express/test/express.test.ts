@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import express4 from 'express4';
 import request from 'supertest';
-import { startFakeHub, type FakeHub } from '../../../test/fake-hub';
+import { startFakeHub, type FakeHub } from '@hubauth/testing';
 import { hubAuth, hubAuthenticated, isHubAuthError, type HubAuthError, type HubAuthMiddlewareOptions, type HubUser } from '../src';
 
 const SECRET = 'express-test-secret-0123456789abcdef012345';

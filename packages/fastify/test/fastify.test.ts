@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, F
 import Fastify4 from 'fastify4';
 import cookie4 from 'fastify-cookie4';
 import request from 'supertest';
-import { startFakeHub, type FakeHub } from '../../../test/fake-hub';
+import { startFakeHub, type FakeHub } from '@hubauth/testing';
 import { fakeHubOptions } from '../../../test/contract/options';
 import { Jar } from '../../../test/contract/run';
 import { HubAuth, HubOAuth, hubAuth, hubAuthenticated, isHubAuthError, type HubAuthError, type HubAuthMiddlewareOptions } from '../src';
@@ -45,7 +45,7 @@ async function login(app: FastifyInstance): Promise<Jar> {
   const jar = new Jar();
   const start = await request(app.server).get(PREFIX).set(NAVIGATE).redirects(0);
   jar.update(cookiesOf(start));
-  hub.loginAs(ALICE);
+  hub.signInAtHub(ALICE);
   const authorize = await fetch(String(start.headers.location), { redirect: 'manual' });
   const callback = new URL(String(authorize.headers.get('location')), 'http://service.invalid');
   const done = await request(app.server).get(callback.pathname + callback.search).set('cookie', jar.header()).redirects(0);

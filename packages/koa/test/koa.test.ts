@@ -9,7 +9,7 @@ import Router from '@koa/router';
 import koa3Package from 'koa/package.json';
 import koa2Package from 'koa2/package.json';
 import request from 'supertest';
-import { startFakeHub, type FakeHub } from '../../../test/fake-hub';
+import { startFakeHub, type FakeHub } from '@hubauth/testing';
 import { fakeHubOptions } from '../../../test/contract/options';
 import { HubAuth, hubAuth, hubAuthenticated, isHubAuthError, type HubAuthMiddlewareOptions, type HubAuthState, type HubRequest } from '../src';
 
@@ -120,7 +120,7 @@ describe.each([
     const app = makeApp({}, (a) => a.use(bodyParser));
     const server = app.callback();
     const start = await request(server).get(`${PREFIX}me`).set(NAVIGATE).redirects(0);
-    hub.loginAs(ALICE);
+    hub.signInAtHub(ALICE);
     const authorize = await fetch(String(start.headers.location), { redirect: 'manual' });
     const back = new URL(String(authorize.headers.get('location')), 'http://service.invalid');
     const done = await request(server).get(back.pathname + back.search).set('cookie', cookieHeader(setCookies(start))).redirects(0);

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
-import { pkceChallenge, startFakeHub } from '../../../test/fake-hub';
-import type { FakeHub, FakeUser } from '../../../test/fake-hub';
+import { pkceChallenge, startFakeHub } from '@hubauth/testing';
+import type { FakeHub, FakeUser } from '@hubauth/testing';
 
 const alice: FakeUser = {
   name: 'alice',
@@ -205,7 +205,7 @@ describe('fake hub', () => {
       ['another redirect_uri', { redirectUri: '/services/whoami/oauth_callback/' }],
       ['an absolute redirect_uri', { redirectUri: 'https://evil.example/services/whoami/oauth_callback' }],
     ])('shows a 400 page, without redirecting, for %s', async (_label, params) => {
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const res = await fetch(hub.authorizeUrl(params), { redirect: 'manual' });
       expect(res.status).toBe(400);
       expect(res.headers.get('location')).toBeNull();
@@ -213,7 +213,7 @@ describe('fake hub', () => {
     });
 
     it('redirects a wrong response_type back with an error', async () => {
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const location = await authorize(hub, hub.authorizeUrl({ responseType: 'token', state: 'st' }));
       expect(location.pathname).toBe(hub.redirectUri);
       expect(location.searchParams.get('error')).toBe('unsupported_response_type');
@@ -221,7 +221,7 @@ describe('fake hub', () => {
     });
 
     it('completes the authorization-code flow without PKCE', async () => {
-      hub.loginAs(alice, { sessionId: 'hub-session' });
+      hub.signInAtHub(alice, { sessionId: 'hub-session' });
       const location = await authorize(hub, hub.authorizeUrl({ state: 'the-state' }));
       expect(location.origin).toBe(hub.url);
       expect(location.pathname).toBe('/services/whoami/oauth_callback');
@@ -247,14 +247,14 @@ describe('fake hub', () => {
     });
 
     it('adds the access scope for the service to the issued token', async () => {
-      hub.loginAs({ name: 'bob', scopes: [] });
+      hub.signInAtHub({ name: 'bob', scopes: [] });
       const code = await getCode(hub);
       const body = (await (await exchange(hub, tokenFields(hub, code))).json()) as { scope: string };
       expect(body.scope).toBe('access:services!service=whoami');
     });
 
     it('makes the access scope disappear when the owner loses it', async () => {
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const code = await getCode(hub);
       const { access_token } = (await (await exchange(hub, tokenFields(hub, code))).json()) as { access_token: string };
       hub.setUserScopes('alice', []);
@@ -263,7 +263,7 @@ describe('fake hub', () => {
     });
 
     it('accepts a code once', async () => {
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const code = await getCode(hub);
       expect((await exchange(hub, tokenFields(hub, code))).status).toBe(200);
       const again = await exchange(hub, tokenFields(hub, code));
@@ -272,7 +272,7 @@ describe('fake hub', () => {
     });
 
     it('expires codes after 300 s', async () => {
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const code = await getCode(hub);
       const now = Date.now();
       const spy = jest.spyOn(Date, 'now').mockReturnValue(now + 301_000);
@@ -288,7 +288,7 @@ describe('fake hub', () => {
     it('expires issued tokens after tokenExpiresIn', async () => {
       const short = await startFakeHub({ tokenExpiresIn: 60 });
       try {
-        short.loginAs(alice);
+        short.signInAtHub(alice);
         const code = await getCode(short);
         const body = (await (await exchange(short, tokenFields(short, code))).json()) as { access_token: string; expires_in: number };
         expect(body.expires_in).toBe(60);
@@ -309,7 +309,7 @@ describe('fake hub', () => {
       ['a wrong client id', { client_id: 'service-other' }],
       ['no secret', { client_secret: '' }],
     ])('answers 401 invalid_client to %s', async (_label, override) => {
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const code = await getCode(hub);
       const res = await exchange(hub, tokenFields(hub, code, override));
       expect(res.status).toBe(401);
@@ -325,7 +325,7 @@ describe('fake hub', () => {
     });
 
     it('answers 400 unsupported_grant_type to another grant type', async () => {
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const code = await getCode(hub);
       const res = await exchange(hub, tokenFields(hub, code, { grant_type: 'client_credentials' }));
       expect(res.status).toBe(400);
@@ -333,7 +333,7 @@ describe('fake hub', () => {
     });
 
     it('refuses a redirect_uri that differs from the registered one', async () => {
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const code = await getCode(hub);
       const res = await exchange(hub, tokenFields(hub, code, { redirect_uri: 'http://127.0.0.1/services/whoami/oauth_callback' }));
       expect(res.status).toBe(400);
@@ -341,7 +341,7 @@ describe('fake hub', () => {
     });
 
     it('checks the S256 PKCE verifier', async () => {
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const verifier = 'v'.repeat(43);
       const challenge = pkceChallenge(verifier);
       expect(challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -364,7 +364,7 @@ describe('fake hub', () => {
     });
 
     it('ignores a verifier when no challenge was given', async () => {
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const code = await getCode(hub);
       expect((await exchange(hub, tokenFields(hub, code, { code_verifier: 'x'.repeat(43) }))).status).toBe(200);
     });
@@ -372,7 +372,7 @@ describe('fake hub', () => {
     it('redirects with invalid_request when PKCE is required and missing', async () => {
       const strict = await startFakeHub({ requirePkce: true, clientId: 'service-strict', redirectUri: '/services/strict/cb?x=1' });
       try {
-        strict.loginAs(alice);
+        strict.signInAtHub(alice);
         const location = await authorize(strict, strict.authorizeUrl({ state: 'st' }));
         expect(location.pathname).toBe('/services/strict/cb');
         expect(location.searchParams.get('x')).toBe('1');
@@ -394,7 +394,7 @@ describe('fake hub', () => {
     it('keeps an absolute registered redirect URI as given', async () => {
       const abs = await startFakeHub({ redirectUri: 'https://svc.example.org/cb' });
       try {
-        abs.loginAs(alice);
+        abs.signInAtHub(alice);
         const res = await fetch(abs.authorizeUrl({ state: 's' }), { redirect: 'manual' });
         expect(res.headers.get('location')).toMatch(/^https:\/\/svc\.example\.org\/cb\?code=[^&]+&state=s$/);
       } finally {
@@ -482,7 +482,7 @@ describe('fake hub', () => {
 
     it('leaves the token endpoint alone unless asked', async () => {
       hub.setFault({ type: 'status', status: 500 });
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const code = await getCode(hub);
       expect((await exchange(hub, tokenFields(hub, code))).status).toBe(200);
     });
@@ -490,7 +490,7 @@ describe('fake hub', () => {
     it('applies faults to the token endpoint only when asked', async () => {
       hub.setFault({ type: 'status', status: 503 }, ['token']);
       expect((await getUser(hub, 'token tok')).status).toBe(200);
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const code = await getCode(hub);
       expect((await exchange(hub, tokenFields(hub, code))).status).toBe(503);
       hub.setFault({ type: 'garbage-json' }, ['user', 'token']);
@@ -549,7 +549,7 @@ describe('fake hub', () => {
     });
 
     it('records requests with headers and body', async () => {
-      hub.loginAs(alice);
+      hub.signInAtHub(alice);
       const code = await getCode(hub);
       await exchange(hub, tokenFields(hub, code));
       const post = hub.requests.find((r) => r.method === 'POST');

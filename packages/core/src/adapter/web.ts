@@ -1,0 +1,214 @@
+/**
+ * The Web-standard side of the adapter seam: a {@link HubRequest} view of a Web `Request`, and core's
+ * {@link HubResponse} as a Web `Response`. `@hubauth/web` and `@hubauth/hono` are built on it, and so is
+ * any adapter for a `fetch`-style runtime (Bun, Deno, Next.js route handlers, Cloudflare-like workers).
+ *
+ * Where Node and the Fetch standard differ, the view gives each Node-specific behaviour a Web meaning:
+ * - several `Authorization` headers: `Headers` joins them with `", "`; a joined value whose later parts
+ *   start a new credential (`scheme` then a space, or a bare scheme) counts as several headers → 400;
+ * - several `Cookie` headers (HTTP/2 splits them): joined with `"; "` again, as Node does;
+ * - the `_xsrf` form field: read from a clone of the body, only for cookie-authenticated unsafe
+ *   requests with a form body and no xsrf header, and at most {@link MAX_XSRF_FORM_BYTES};
+ * - Secure: the request URL's scheme, or `X-Forwarded-Proto` when `trustProxy` says the proxy sets it;
+ * - the client address: given by the runtime (Bun's `server.requestIP`, Deno's `info.remoteAddr`,
+ *   `@hono/node-server`'s `incoming.socket`), never guessed from headers.
+ */
+import { HubAuthFlow, type FlowStep, type RequestAuthState } from '../adapter';
+import type { HubOAuthConfig } from '../config';
+import { isUnsafeMethod } from '../hub-auth';
+import type { HubRequest, HubRequestHeaders, HubResponse } from '../types';
+
+/** Largest form body read to find an `_xsrf` field (bytes); larger forms must send the `X-XSRFToken` header. */
+export const MAX_XSRF_FORM_BYTES = 1024 * 1024;
+
+/** How a Web request view learns what the `Request` itself does not say. */
+export interface WebRequestInit {
+  /**
+   * The runtime's second argument to the fetch handler: Bun's `Server`, Deno's `ServeHandlerInfo`, or
+   * `@hono/node-server`'s `{ incoming }`. Used only to learn the client address.
+   */
+  env?: unknown;
+  /** The client address, when the caller knows it better than {@link WebRequestInit.env}. */
+  ip?: string;
+  /**
+   * Believe `X-Forwarded-Proto` for the Secure cookie decision. Only behind a proxy that sets it
+   * (JupyterHub's proxy does). Default `false`: only the request URL's scheme counts.
+   * A configured `https` public URL (`JUPYTERHUB_PUBLIC_URL`) makes cookies Secure regardless.
+   */
+  trustProxy?: boolean;
+}
+
+// A token68 or auth-param list never has a space right after a token followed by ", ": a part that
+// starts with `scheme ` (or is a bare scheme) is a second credential.
+const CREDENTIAL_START = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]|$)/;
+
+/** The `Authorization` values a joined header holds: one unless a later part starts a new credential. */
+export function splitAuthorization(joined: string): string[] {
+  if (!joined.includes(', ')) return [joined];
+  const parts = joined.split(', ');
+  return parts.slice(1).some((part) => CREDENTIAL_START.test(part)) ? parts : [joined];
+}
+
+/** The client address the runtime reports, if any (Bun, Deno, `@hono/node-server`). */
+export function clientAddress(request: Request, env: unknown): string | undefined {
+  if (env === null || typeof env !== 'object') return undefined;
+  const runtime = env as {
+    requestIP?: (request: Request) => { address?: string } | null;
+    remoteAddr?: { hostname?: unknown };
+    incoming?: { socket?: { remoteAddress?: string } };
+  };
+  if (typeof runtime.requestIP === 'function') return runtime.requestIP(request)?.address ?? undefined;
+  if (typeof runtime.remoteAddr?.hostname === 'string') return runtime.remoteAddr.hostname;
+  return runtime.incoming?.socket?.remoteAddress;
+}
+
+/** Core's view of a Web `Request`. Headers, the Secure decision and the address are read on first use. */
+export class WebHubRequest implements HubRequest {
+  readonly method: string;
+  readonly url: string;
+  /** Set by {@link readXsrfField} when the form's `_xsrf` field is needed. */
+  body?: { _xsrf: string | null };
+  rawHeaders?: readonly string[];
+  private headerRecord?: HubRequestHeaders;
+
+  constructor(readonly request: Request, private readonly init: WebRequestInit = {}) {
+    this.method = request.method;
+    // `Request.url` is absolute; core wants the request target (path and query).
+    const href = request.url;
+    const slash = href.indexOf('/', href.indexOf('//') + 2);
+    this.url = slash < 0 ? '/' : href.slice(slash);
+  }
+
+  get headers(): HubRequestHeaders {
+    if (this.headerRecord) return this.headerRecord;
+    const record: Record<string, string> = {};
+    for (const [name, value] of this.request.headers) record[name] = value;
+    if (record.cookie?.includes(', ')) record.cookie = record.cookie.replaceAll(', ', '; ');
+    if (record.authorization !== undefined) {
+      const values = splitAuthorization(record.authorization);
+      if (values.length > 1) this.rawHeaders = values.flatMap((value) => ['authorization', value]);
+    }
+    return (this.headerRecord = record);
+  }
+
+  get secure(): boolean {
+    if (this.request.url.startsWith('https:')) return true;
+    if (!this.init.trustProxy) return false;
+    const forwarded = this.request.headers.get('x-forwarded-proto');
+    return forwarded !== null && forwarded.split(',')[0]?.trim().toLowerCase() === 'https';
+  }
+
+  get ip(): string | undefined {
+    return this.init.ip ?? clientAddress(this.request, this.init.env);
+  }
+}
+
+const FORM_TYPES = /^(?:application\/x-www-form-urlencoded|multipart\/form-data)\s*(?:;|$)/i;
+
+/**
+ * Whether core will need the body's `_xsrf` field: an unsafe request with a form body, the login
+ * cookie and no xsrf header. Everything else never has its body touched.
+ */
+export function needsXsrfField(view: WebHubRequest, flow: HubAuthFlow): boolean {
+  if (!flow.auth.oauthEnabled || !isUnsafeMethod(view.method) || view.request.body === null) return false;
+  const headers = view.request.headers;
+  if (headers.has('x-xsrftoken') || headers.has('x-csrftoken')) return false;
+  if (!FORM_TYPES.test(headers.get('content-type') ?? '')) return false;
+  const cookieName = (flow.auth.config as Partial<HubOAuthConfig>).cookieName;
+  return cookieName !== undefined && (headers.get('cookie') ?? '').includes(`${cookieName}=`);
+}
+
+/** Reads a stream up to `limit` bytes; `null` when it is longer. */
+async function readLimited(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | null> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      // Not awaited: cancelling one branch of a cloned (teed) body settles only when the other is done too.
+      reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * Puts the form's `_xsrf` field on the view (`view.body`) from a clone of the request, leaving the
+ * original body to the application. A form larger than `limit`, or one that does not parse, has no field
+ * (the request then fails the xsrf check with a 403, as a missing field does).
+ */
+export async function readXsrfField(view: WebHubRequest, limit = MAX_XSRF_FORM_BYTES): Promise<void> {
+  let field: string | null = null;
+  try {
+    const declared = Number(view.request.headers.get('content-length') ?? 0);
+    const clone = view.request.clone();
+    const bytes = declared > limit || !clone.body ? null : await readLimited(clone.body, limit);
+    if (bytes) {
+      const type = view.request.headers.get('content-type') ?? '';
+      if (/^application\/x-www-form-urlencoded/i.test(type)) {
+        field = new URLSearchParams(new TextDecoder().decode(bytes)).get('_xsrf');
+      } else {
+        const value = (await new Response(bytes, { headers: { 'content-type': type } }).formData()).get('_xsrf');
+        field = typeof value === 'string' ? value : null;
+      }
+    }
+  } catch {
+    field = null;
+  }
+  view.body = { _xsrf: field };
+}
+
+/**
+ * The first step of a Web request: serves the callback and logout routes, or identifies the caller
+ * (without rejecting anyone). A cached token is answered without reading anything else.
+ */
+export async function identifyWebRequest(
+  flow: HubAuthFlow,
+  request: Request,
+  init?: WebRequestInit,
+): Promise<{ step: FlowStep; state: RequestAuthState | null }> {
+  const view = new WebHubRequest(request, init);
+  const cached = flow.identifyCached(view);
+  if (cached) return { step: CONTINUE, state: cached };
+  if (needsXsrfField(view, flow)) await readXsrfField(view);
+  return flow.identify(view);
+}
+
+const CONTINUE: FlowStep = Object.freeze({ type: 'next' });
+
+/** Core's response as a Web `Response`; each `Set-Cookie` stays its own header. */
+export function toWebResponse(response: HubResponse): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (typeof value === 'string') headers.set(name, value);
+    else for (const item of value) headers.append(name, item);
+  }
+  return new Response(response.body ?? null, { status: response.status, headers });
+}
+
+/**
+ * Adds `Set-Cookie` headers to a response the application made. A response with immutable headers
+ * (from `fetch()` or `Response.redirect()`) is copied first; otherwise the same response is returned.
+ */
+export function withSetCookies(response: Response, cookies: readonly string[]): Response {
+  if (cookies.length === 0) return response;
+  let target = response;
+  try {
+    for (const cookie of cookies) target.headers.append('set-cookie', cookie);
+  } catch {
+    target = new Response(response.body, response);
+    for (const cookie of cookies) target.headers.append('set-cookie', cookie);
+  }
+  return target;
+}

@@ -1,0 +1,108 @@
+/**
+ * `@hubauth/hono`: JupyterHub authentication middleware for Hono 4, on Node, Bun and Deno.
+ *
+ * ```ts
+ * const app = new Hono<HubAuthEnv>();
+ * app.use(hubAuth());                          // identifies callers, serves oauth_callback and logout
+ * app.get('/services/whoami/', hubAuthenticated(), (c) => c.json(c.get('hubUser')));
+ * ```
+ * @packageDocumentation
+ */
+import { ConfigError, HubAuthFlow, WebHubRequest, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
+import type { Context, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+export * from '@hubauth/core';
+export { requireHubUser } from './require-hub-user';
+
+/** The variables `hubAuth()` sets, for `new Hono<{ Variables: HubAuthVariables }>()`. */
+export interface HubAuthVariables {
+  /** The caller, when the Hub identified one. */
+  hubUser: HubUser | undefined;
+  /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header); `null` without a login cookie. */
+  xsrfToken: string | null | undefined;
+}
+
+/** The Hono environment of an app using hubauth: `new Hono<HubAuthEnv>()`. */
+export interface HubAuthEnv {
+  Variables: HubAuthVariables;
+}
+
+/**
+ * The environment behind a {@link hubAuthenticated} guard: the caller is known. Hono merges it into
+ * the handlers after the guard, so there `c.get('hubUser')` is a `HubUser`, without `!` or a check.
+ */
+export interface HubAuthGuardedEnv {
+  Variables: Omit<HubAuthVariables, 'hubUser'> & { hubUser: HubUser };
+}
+
+/** Options of {@link hubAuth}: those of every adapter, plus how to read the request. */
+export interface HonoHubAuthOptions extends HubAuthMiddlewareOptions {
+  /** Believe `X-Forwarded-Proto` for the Secure cookie decision (behind JupyterHub's proxy). Default `false`. */
+  trustProxy?: boolean;
+}
+
+/** The middleware returned by {@link hubAuth}, with the authenticator it uses. */
+export type HubAuthMiddleware = MiddlewareHandler<HubAuthEnv> & { readonly auth: HubAuth; readonly flow: HubAuthFlow };
+
+const CARRIER = Symbol.for('hubauth.hono.request');
+type Carried = Context & { [CARRIER]?: { flow: HubAuthFlow; state: RequestAuthState } };
+
+/** Carries out a step: `undefined` to go on, a response to answer, or an `HTTPException` (errors: 'throw'). */
+function settle(flow: HubAuthFlow, step: FlowStep, c: Context): Response | undefined {
+  if (step.type === 'next') return undefined;
+  if (step.type === 'respond') return toWebResponse(step.response);
+  // Hono's error handling answers an HTTPException with its response; `cause` is the typed HubAuthError.
+  const res = toWebResponse(flow.auth.renderError(step.error, new WebHubRequest(c.req.raw, { env: c.env })));
+  throw new HTTPException(step.error.status as ContentfulStatusCode, { res, message: step.error.message, cause: step.error });
+}
+
+/**
+ * Identifies the caller of every request (without rejecting anyone), sets `c.get('hubUser')` and
+ * `c.get('xsrfToken')`, and serves `<prefix>oauth_callback` and `<prefix>logout` when browser login is on.
+ * @example
+ * ```ts
+ * app.use(hubAuth({ trustProxy: true }));
+ * ```
+ */
+export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
+  const flow = new HubAuthFlow(options);
+  const trustProxy = options.trustProxy === true;
+  const middleware: MiddlewareHandler<HubAuthEnv> = async (c, next) => {
+    const { step, state } = await identifyWebRequest(flow, c.req.raw, { env: c.env, trustProxy });
+    if (state) {
+      (c as Carried)[CARRIER] = { flow, state };
+      c.set('hubUser', state.identity.user ?? undefined);
+      c.set('xsrfToken', state.identity.xsrfToken);
+    }
+    const answer = settle(flow, step, c);
+    if (answer) return answer;
+    await next();
+    const cookies = state?.identity.setCookies ?? [];
+    if (cookies.length) {
+      const res = withSetCookies(c.res, cookies);
+      if (res !== c.res) c.res = res;
+    }
+  };
+  return Object.assign(middleware, { auth: flow.auth, flow });
+}
+
+/**
+ * Guards a route: lets allowed callers through; otherwise redirects browsers to the Hub's login,
+ * answers 401 to API clients without valid credentials, and 403 to identified callers who are not
+ * allowed (`hubUsers`, `hubGroups`, `scopes`, `allowServices`).
+ * @example
+ * ```ts
+ * app.get('/services/whoami/staff', hubAuthenticated({ hubGroups: ['staff'] }), (c) => c.text('hello staff'));
+ * ```
+ */
+export function hubAuthenticated(options: HubAuthenticatedOptions = {}): MiddlewareHandler<HubAuthGuardedEnv> {
+  return async (c, next) => {
+    const carried = (c as Carried)[CARRIER];
+    if (!carried) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
+    const answer = settle(carried.flow, carried.flow.guard(carried.state, options), c);
+    if (answer) return answer;
+    await next();
+  };
+}

@@ -1,0 +1,22 @@
+import { Hono, type Context } from 'hono';
+import { hubAuth, hubAuthenticated, type HubAuthEnv, type HubAuthMiddlewareOptions } from '../src';
+import { PREFIX } from '../../../test/contract/types';
+
+/** The contract app (test/contract/types.ts) as a Hono app; its `fetch` runs on any runtime. */
+export function contractHono(options: HubAuthMiddlewareOptions): Hono<HubAuthEnv> {
+  const app = new Hono<HubAuthEnv>();
+  app.use(hubAuth(options));
+  const me = (c: Context<HubAuthEnv>) => c.json(c.get('hubUser'));
+  const ok = (c: Context<HubAuthEnv>) => c.json({ ok: true, name: c.get('hubUser')?.name });
+  app.get(PREFIX, hubAuthenticated(), me);
+  app.get(`${PREFIX}api/me`, hubAuthenticated(), me);
+  app.post(`${PREFIX}api/me`, hubAuthenticated(), ok);
+  app.delete(`${PREFIX}api/me`, hubAuthenticated(), ok);
+  app.get(`${PREFIX}admins`, hubAuthenticated({ hubUsers: ['admin'] }), me);
+  app.get(`${PREFIX}staff`, hubAuthenticated({ hubGroups: ['staff'] }), me);
+  app.get(`${PREFIX}custom`, hubAuthenticated({ scopes: ['custom:reports'] }), me);
+  app.get(`${PREFIX}users-only`, hubAuthenticated({ allowServices: false }), me);
+  app.get(`${PREFIX}api-only`, hubAuthenticated({ onUnauthenticated: 'reject' }), me);
+  app.get(`${PREFIX}open`, (c) => c.json({ user: c.get('hubUser') ?? null, xsrf: c.get('xsrfToken') ?? null }));
+  return app;
+}

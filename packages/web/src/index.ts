@@ -1,0 +1,112 @@
+/**
+ * `@hubauth/web`: JupyterHub authentication for Web-standard `fetch` handlers — `Bun.serve`,
+ * `Deno.serve`, Next.js route handlers, `@hono/node-server` — the counterpart of Python's
+ * `HubAuthenticated`/`HubOAuthenticated` for `(request: Request) => Response`.
+ *
+ * ```js
+ * Bun.serve({ fetch: hubAuthenticated((request, { hubUser }) => Response.json(hubUser)) });
+ * ```
+ * @packageDocumentation
+ */
+import { HubAuthFlow, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
+
+export * from '@hubauth/core';
+
+/** Options of {@link hubAuth}: those of every adapter's `hubAuth()`, plus how to read a Web request. */
+export interface WebHubAuthOptions extends HubAuthMiddlewareOptions {
+  /** Believe `X-Forwarded-Proto` for the Secure cookie decision (behind JupyterHub's proxy). Default `false`. */
+  trustProxy?: boolean;
+}
+
+/** Options of {@link hubAuthenticated}: {@link WebHubAuthOptions} plus the guard's access policy. */
+export interface HubAuthenticatedWebOptions extends WebHubAuthOptions, HubAuthenticatedOptions {}
+
+/** What a handler learns besides the request. */
+export interface HubContext<User extends HubUser | null = HubUser> {
+  /** The caller (`null` only in {@link WebHubAuth.open} handlers, for anonymous callers). */
+  hubUser: User;
+  /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header); `null` without a login cookie. */
+  xsrfToken: string | null;
+  /** The runtime's second argument (Bun's `Server`, Deno's `ServeHandlerInfo`, Next.js's route context). */
+  env: unknown;
+}
+
+/** An application handler. */
+export type HubHandler<User extends HubUser | null = HubUser> = (request: Request, context: HubContext<User>) => Response | Promise<Response>;
+/** A `fetch` handler, as `Bun.serve`, `Deno.serve` and Next.js route handlers take it. */
+export type FetchHandler = (request: Request, env?: unknown) => Promise<Response>;
+/** The first step of a request: an answer (callback, logout, an error) or the caller's state. */
+export type Identification = { response: Response; state: null } | { response: null; state: RequestAuthState };
+
+/** The lower-level pieces, for composing routes differently (see the README's Next.js recipe). */
+export interface WebHubAuth {
+  /** The core authenticator (`HubAuth` or `HubOAuth`) and the flow around it. */
+  readonly auth: HubAuth;
+  readonly flow: HubAuthFlow;
+  /** Serves `<prefix>oauth_callback` and `<prefix>logout`, otherwise identifies the caller without rejecting anyone. */
+  identify(request: Request, env?: unknown): Promise<Identification>;
+  /** `null` when the policy lets the caller through, else the answer (a login redirect, 401, 403, 503). */
+  guard(state: RequestAuthState, policy?: HubAuthenticatedOptions): Response | null;
+  /** A guarded handler (serving the callback and logout routes too). */
+  protect(handler: HubHandler, policy?: HubAuthenticatedOptions): FetchHandler;
+  /** A handler that identifies callers without guarding (`hubUser` may be `null`). */
+  open(handler: HubHandler<HubUser | null>): FetchHandler;
+  /** Serves only the callback and logout routes (404 otherwise): mount it at `<prefix>oauth_callback` and `<prefix>logout`. */
+  readonly routes: FetchHandler;
+}
+
+/**
+ * The authenticator for several handlers that share one login (one callback, one cookie).
+ * @example
+ * ```ts
+ * const hub = hubAuth();
+ * export const GET = hub.protect((request, { hubUser }) => Response.json(hubUser), { hubGroups: ['staff'] });
+ * ```
+ */
+export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
+  const flow = new HubAuthFlow(options);
+  const trustProxy = options.trustProxy === true;
+  const notFound = () => new Response('Not Found', { status: 404 });
+  const settle = (step: FlowStep): Response | null => {
+    if (step.type === 'next') return null;
+    if (step.type === 'respond') return toWebResponse(step.response);
+    throw step.error;
+  };
+  const identify = async (request: Request, env?: unknown): Promise<Identification> => {
+    const { step, state } = await identifyWebRequest(flow, request, { env, trustProxy });
+    const response = settle(step);
+    return response || !state ? { response: response ?? notFound(), state: null } : { response: null, state };
+  };
+  const guard = (state: RequestAuthState, policy?: HubAuthenticatedOptions): Response | null => settle(flow.guard(state, policy));
+  const wrap = (handler: HubHandler<HubUser | null>, policy: HubAuthenticatedOptions | null): FetchHandler => async (request, env) => {
+    const { response, state } = await identify(request, env);
+    if (!state) return response as Response;
+    const { user, xsrfToken, setCookies } = state.identity;
+    const denied = policy && guard(state, policy);
+    return withSetCookies(denied ?? (await handler(request, { hubUser: user, xsrfToken, env })), setCookies);
+  };
+  return {
+    auth: flow.auth,
+    flow,
+    identify,
+    guard,
+    protect: (handler, policy = {}) => wrap(handler as HubHandler<HubUser | null>, policy),
+    open: (handler) => wrap(handler, null),
+    routes: async (request, env) => (await identify(request, env)).response ?? notFound(),
+  };
+}
+
+/**
+ * One function that is a whole service: serves `<prefix>oauth_callback` and `<prefix>logout`, sends
+ * browsers without a login to the Hub, answers 401/403 to callers who may not pass, and calls
+ * `handler` with the caller otherwise.
+ * @example
+ * ```ts
+ * Bun.serve({ fetch: hubAuthenticated((request, { hubUser }) => Response.json(hubUser)) });
+ * Deno.serve(hubAuthenticated((request, { hubUser }) => new Response(`Hello ${hubUser.name}`), { hubGroups: ['staff'] }));
+ * ```
+ */
+export function hubAuthenticated(handler: HubHandler, options: HubAuthenticatedWebOptions = {}): FetchHandler {
+  const { scopes, hubUsers, hubGroups, allowServices, onUnauthenticated, errors } = options;
+  return hubAuth(options).protect(handler, { scopes, hubUsers, hubGroups, allowServices, onUnauthenticated, errors });
+}
