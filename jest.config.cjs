@@ -10,7 +10,9 @@ const shared = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }],
   },
   moduleNameMapper: {
+    '^@hubauth/core/adapter$': '<rootDir>/packages/core/src/adapter/index.ts',
     '^@hubauth/(core|express|koa|fastify|web|hono|testing)$': '<rootDir>/packages/$1/src/index.ts',
+    '^hubauth$': '<rootDir>/packages/cli/src/index.ts',
   },
 };
 

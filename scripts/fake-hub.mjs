@@ -1,19 +1,18 @@
 // Loads the fake Hub (test/fake-hub) into a plain Node script, for the checks that run services
 // outside jest (the docs check and the consumer test). It is bundled from its TypeScript sources
-// with esbuild; workspace packages resolve to their sources, so no build is needed.
+// with esbuild; the workspace packages it imports resolve to their builds (run `pnpm run build` first).
 import { build } from 'esbuild';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { publishablePackages, root } from './packages.mjs';
+import { root } from './packages.mjs';
 
 /** @returns {Promise<typeof import('../test/fake-hub/index.ts')>} */
 export async function loadFakeHub() {
   const dir = mkdtempSync(join(tmpdir(), 'hubauth-fake-hub-'));
   try {
     const outfile = join(dir, 'fake-hub.mjs');
-    const alias = Object.fromEntries(publishablePackages().map(({ dir: pkgDir, name }) => [name, join(pkgDir, 'src', 'index.ts')]));
     await build({
       entryPoints: [join(root, 'test', 'fake-hub', 'index.ts')],
       outfile,
@@ -21,7 +20,6 @@ export async function loadFakeHub() {
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      alias,
       logLevel: 'error',
       // CommonJS dependencies bundled into ESM may call require() for Node's built-ins.
       banner: { js: "import { createRequire as __hubauthCreateRequire } from 'node:module'; const require = __hubauthCreateRequire(import.meta.url);" },

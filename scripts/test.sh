@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs pnpm, dependencies, the Hub's virtualenv and
 # Chromium as needed, then lints, type-checks, builds, checks the packed packages, the release dry run
-# and the docs' snippets, and runs the unit and integration tests.
+# and the docs' snippets, runs the consumer test (packed packages on Node 20, 22 and 24), and the unit
+# and integration tests.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_pnpm
 ensure_deps
@@ -16,6 +17,8 @@ step "Package checks (contents, manifest, publint, attw) and the release dry run
 "${PNPM[@]}" run --silent test:release || status=1
 step "Docs: every snippet in the READMEs and docs/ type-checked, whole programs run"
 "${PNPM[@]}" run --silent test:docs || status=1
+step "Consumer test: the packed packages installed with npm outside the workspace, on Node 20, 22 and 24"
+"${PNPM[@]}" run --silent test:consumer || status=1
 step "JupyterHub virtualenvs (pinned in test/hub/versions.json) and Chromium"
 bash scripts/ensure-hub.sh all
 bash scripts/ensure-chromium.sh

@@ -6,13 +6,11 @@ const source = (name: string) => fileURLToPath(new URL(`../${name}/src/index.ts`
 /** The vitest recipes, run against the packages' sources (like the jest tests). */
 export default defineConfig({
   resolve: {
-    alias: {
-      '@hubauth/core': source('core'),
-      '@hubauth/express': source('express'),
-      '@hubauth/koa': source('koa'),
-      '@hubauth/fastify': source('fastify'),
-      '@hubauth/testing': source('testing'),
-    },
+    // Exact matches: `@hubauth/core/adapter` is a subpath of its own, not a file under core's index.
+    alias: [
+      { find: /^@hubauth\/core\/adapter$/, replacement: fileURLToPath(new URL('../core/src/adapter/index.ts', import.meta.url)) },
+      ...['core', 'express', 'koa', 'fastify', 'web', 'hono', 'testing'].map((name) => ({ find: new RegExp(`^@hubauth/${name}$`), replacement: source(name) })),
+    ],
   },
   test: {
     include: ['test/recipes/**/*.vitest.ts'],

@@ -2,8 +2,8 @@
  * The identity cache: a bounded LRU (lru-cache) of the Hub's answers, keyed by a hash of the token
  * and the Hub session id, with concurrent misses for one key coalesced into a single lookup.
  */
-import crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { digest } from './crypto';
 import type { HubUser } from './types';
 
 /** Cache settings, in seconds and entries. */
@@ -23,14 +23,7 @@ interface Entry {
 
 /** Hash of a token: the cache never holds a usable credential. */
 export function tokenDigest(token: string): string {
-  return sha256(token);
-}
-
-// The one-shot `crypto.hash` (Node 20.12+) is several times cheaper than a Hash object; this runs
-// on every request.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
-function sha256(text: string): string {
-  return oneShot ? oneShot('sha256', text, 'base64url') : crypto.createHash('sha256').update(text, 'utf8').digest('base64url');
+  return digest(token);
 }
 
 /** Bounded, expiring, coalescing cache of identities. */

@@ -395,6 +395,17 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
   });
 }
 
+/**
+ * Whether adapter options ask for browser login: `oauth` when given, else whether a client id is
+ * configured (`clientId` / `JUPYTERHUB_CLIENT_ID`). Throws {@link ConfigError}.
+ */
+export function resolveOAuthEnabled(options: HubAuthOptions & { oauth?: boolean }): boolean {
+  const env: Environment = options.env ?? process.env;
+  const oauth = options.oauth ?? Boolean(options.clientId ?? env.JUPYTERHUB_CLIENT_ID);
+  if (typeof oauth !== 'boolean') throw new ConfigError('oauth', 'must be true or false');
+  return oauth;
+}
+
 /** Resolves and validates the browser-login configuration. Throws {@link ConfigError}. */
 export function resolveHubOAuthConfig(options: HubOAuthOptions = {}): HubOAuthConfig {
   const base = resolveHubAuthConfig(options);

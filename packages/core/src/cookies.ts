@@ -1,10 +1,21 @@
 /**
- * Cookies: parsing (keeping duplicates, which matter for concurrent logins and xsrf), serialising with
- * safe attributes, and a sealed codec — AES-256-GCM encryption with a per-purpose key, then a
- * `cookie-signature` HMAC over the cookie's name and value — with secret rotation.
+ * Cookies, all of them: the names hubauth reads and writes, parsing (keeping duplicates, which
+ * matter for concurrent logins and xsrf), serialising with safe attributes, the service's cookie
+ * policy ({@link ServiceCookies}: names, paths, `Secure`), and a sealed codec — AES-256-GCM encryption
+ * with a per-purpose key, then a `cookie-signature` HMAC over the cookie's name and value — with
+ * secret rotation.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import signature from 'cookie-signature';
+import { deriveKey, randomBytes } from './crypto';
+import { isSecure } from './request';
+import type { HubRequest, HubRequestHeaders } from './types';
+
+/** Name of the Hub's login-session cookie, part of the cache key as in JupyterHub. */
+export const SESSION_ID_COOKIE = 'jupyterhub-session-id';
+
+/** Name of the xsrf cookie (readable by scripts, like the Hub's). */
+export const XSRF_COOKIE = '_xsrf';
 
 /** Name/value pairs in header order; a name may repeat. */
 export type CookiePairs = ReadonlyArray<readonly [name: string, value: string]>;
@@ -94,7 +105,7 @@ export class CookieSealer {
     if (secrets.length === 0) throw new TypeError('CookieSealer needs at least one secret');
     this.keys = secrets.map((secret) => ({
       secret,
-      key: Buffer.from(hkdfSync('sha256', secret, 'hubauth', `hubauth cookie ${purpose}`, 32)),
+      key: deriveKey(secret, `cookie ${purpose}`),
     }));
   }
 
@@ -134,5 +145,87 @@ export class CookieSealer {
       }
     }
     return null;
+  }
+}
+
+/** The Hub login session id (the `jupyterhub-session-id` cookie), or `''` (also for an over-long value). */
+export function sessionIdOf(headers: HubRequestHeaders): string {
+  const cookie = headers.cookie;
+  // Most API calls carry no cookie at all: nothing to parse.
+  if (cookie === undefined) return '';
+  const value = getCookie(parseCookieHeader(cookie), SESSION_ID_COOKIE) ?? '';
+  return value.length <= 256 ? value : '';
+}
+
+/** What {@link ServiceCookies} needs from the configuration. */
+export interface CookiePolicy {
+  /** Name of the login cookie (the client id, `__Host-` prefixed when configured). */
+  readonly cookieName: string;
+  /** Path of the login and state cookies. */
+  readonly cookiePath: string;
+  /** Path of the xsrf cookie. */
+  readonly servicePrefix: string;
+  /** `Secure` as configured, or `null` to follow the request's protocol. */
+  readonly cookieSecure: boolean | null;
+  /** The `__Host-` prefix is on (always `Secure`). */
+  readonly cookieHostPrefix: boolean;
+}
+
+/** The cookies this service sets and clears: one place for their names, paths and attributes. */
+export class ServiceCookies {
+  /** Name of the login cookie. */
+  readonly sessionName: string;
+  /** Base name of the per-login state cookies (a second login in flight gets a suffixed name). */
+  readonly stateName: string;
+
+  constructor(private readonly policy: CookiePolicy) {
+    this.sessionName = policy.cookieName;
+    this.stateName = `${policy.cookieName}-oauth-state`;
+  }
+
+  /** Whether cookies set in the answer to `request` are `Secure`. */
+  secure(request: HubRequest): boolean {
+    return isSecure(request, this.policy.cookieSecure);
+  }
+
+  /** The login cookie carrying `value` (sealed), for `maxAge` seconds. */
+  session(value: string, maxAge: number, request: HubRequest): string {
+    return serializeCookie(this.sessionName, value, {
+      path: this.policy.cookiePath,
+      maxAge,
+      httpOnly: true,
+      secure: this.secure(request),
+      sameSite: 'Lax',
+    });
+  }
+
+  /** Clears the login cookie. */
+  clearSession(request: HubRequest): string {
+    return clearCookie(this.sessionName, this.policy.cookiePath, this.policy.cookieHostPrefix || this.secure(request));
+  }
+
+  /** The xsrf cookie (a session cookie, readable by scripts). */
+  xsrf(token: string, request: HubRequest): string {
+    return serializeCookie(XSRF_COOKIE, token, { path: this.policy.servicePrefix, secure: this.secure(request), sameSite: 'Lax' });
+  }
+
+  /** Clears the xsrf cookie. */
+  clearXsrf(request: HubRequest): string {
+    return clearCookie(XSRF_COOKIE, this.policy.servicePrefix, this.policy.cookieHostPrefix || this.secure(request));
+  }
+
+  /** Whether `name` is one of this service's state cookies. */
+  isState(name: string): boolean {
+    return name === this.stateName || name.startsWith(`${this.stateName}-`);
+  }
+
+  /** A state cookie `name` carrying `value` (sealed), for `maxAge` seconds. */
+  state(name: string, value: string, maxAge: number, request: HubRequest): string {
+    return serializeCookie(name, value, { path: this.policy.cookiePath, maxAge, httpOnly: true, secure: this.secure(request), sameSite: 'Lax' });
+  }
+
+  /** Clears the state cookie `name`. */
+  clearState(name: string, request: HubRequest): string {
+    return clearCookie(name, this.policy.cookiePath, this.secure(request));
   }
 }

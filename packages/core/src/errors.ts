@@ -7,7 +7,25 @@
 /** Headers an error asks the response to carry (lower-case names). */
 export type ErrorHeaders = Readonly<Record<string, string>>;
 
-/** Stable error codes. Match on these rather than on `instanceof` (duplicate installs break that). */
+/**
+ * Every code a hubauth error can carry: the whole list. Match on these rather than on `instanceof`
+ * (duplicate installs break that); {@link AnyHubAuthError} narrows `switch (err.code)` to the class.
+ *
+ * | code | class | status |
+ * | --- | --- | --- |
+ * | `ERR_HUBAUTH_CONFIG` | {@link ConfigError} | 500 |
+ * | `ERR_HUBAUTH_INVALID_REQUEST` | {@link InvalidRequestError} | 400 |
+ * | `ERR_HUBAUTH_UNAUTHENTICATED` | {@link UnauthenticatedError} | 401 |
+ * | `ERR_HUBAUTH_FORBIDDEN` | {@link ForbiddenError} | 403 |
+ * | `ERR_HUBAUTH_XSRF` | {@link XsrfError} | 403 |
+ * | `ERR_HUBAUTH_HUB_UNAVAILABLE` | {@link HubUnavailableError} | 502 / 503 |
+ * | `ERR_HUBAUTH_HUB_API` | {@link HubApiError} | 500 / 502 |
+ * | `ERR_HUBAUTH_SERVICE_TOKEN` | {@link ServiceCredentialsError} | 500 |
+ * | `ERR_HUBAUTH_OAUTH_CALLBACK` | {@link OAuthCallbackError} | 400 (or as given) |
+ * | `ERR_HUBAUTH_OAUTH_STATE` | {@link OAuthStateError} | 403 |
+ * | `ERR_HUBAUTH_SCOPE_SYNTAX` | {@link ScopeSyntaxError} | 500 |
+ * | `ERR_HUBAUTH_INTERNAL` | {@link InternalError} | 500 |
+ */
 export type HubAuthErrorCode =
   | 'ERR_HUBAUTH_CONFIG'
   | 'ERR_HUBAUTH_INVALID_REQUEST'
@@ -18,9 +36,14 @@ export type HubAuthErrorCode =
   | 'ERR_HUBAUTH_HUB_API'
   | 'ERR_HUBAUTH_SERVICE_TOKEN'
   | 'ERR_HUBAUTH_OAUTH_CALLBACK'
-  | 'ERR_HUBAUTH_OAUTH_STATE';
+  | 'ERR_HUBAUTH_OAUTH_STATE'
+  | 'ERR_HUBAUTH_SCOPE_SYNTAX'
+  | 'ERR_HUBAUTH_INTERNAL';
 
-/** Base class of every error hubauth throws or hands to an adapter. */
+/**
+ * Base class of every error hubauth throws or hands to an adapter. Match a subclass by its `code`
+ * (`err.code === 'ERR_HUBAUTH_FORBIDDEN'`, works across duplicate installs) or by `instanceof`.
+ */
 export class HubAuthError extends Error {
   /** Stable machine-readable code. */
   readonly code: HubAuthErrorCode;
@@ -49,8 +72,13 @@ export class HubAuthError extends Error {
   }
 }
 
-/** A configuration option (or the environment variable behind it) is missing or invalid. */
+/**
+ * A configuration option (or the environment variable behind it) is missing or invalid. Thrown at
+ * construction (`new HubAuth()`, `hubAuth()`), or by a guard used without `hubAuth()` before it.
+ * Status 500, message not exposed. Code `ERR_HUBAUTH_CONFIG`.
+ */
 export class ConfigError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_CONFIG';
   /** The option at fault, e.g. `apiToken`. */
   readonly option: string;
   constructor(option: string, message: string) {
@@ -65,8 +93,13 @@ function bearerChallenge(realm: string, params: Record<string, string> = {}): st
   return `Bearer ${parts.join(', ')}`;
 }
 
-/** The request's credentials are malformed (RFC 6750 `invalid_request`). No Hub call is made. */
+/**
+ * The request's credentials are malformed (RFC 6750 `invalid_request`): several `Authorization`
+ * headers, a scheme with no or several tokens, an over-long token or forbidden characters. No Hub
+ * call is made. Status 400 with `WWW-Authenticate`. Code `ERR_HUBAUTH_INVALID_REQUEST`.
+ */
 export class InvalidRequestError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_INVALID_REQUEST';
   constructor(message: string, realm = 'jupyterhub') {
     super('ERR_HUBAUTH_INVALID_REQUEST', 400, message, {
       headers: { 'www-authenticate': bearerChallenge(realm, { error: 'invalid_request', error_description: message }) },
@@ -74,8 +107,12 @@ export class InvalidRequestError extends HubAuthError {
   }
 }
 
-/** No valid credentials (RFC 6750: 401 with a `WWW-Authenticate` challenge). */
+/**
+ * A guarded route was called without valid credentials (none, or a token the Hub does not know).
+ * Status 401 with a `WWW-Authenticate: Bearer` challenge (RFC 6750). Code `ERR_HUBAUTH_UNAUTHENTICATED`.
+ */
 export class UnauthenticatedError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_UNAUTHENTICATED';
   constructor(message = 'Authentication required', options: { realm?: string; invalidToken?: boolean } = {}) {
     const realm = options.realm ?? 'jupyterhub';
     const params: Record<string, string> = options.invalidToken
@@ -87,8 +124,13 @@ export class UnauthenticatedError extends HubAuthError {
   }
 }
 
-/** The caller is identified but not allowed (RFC 6750 `insufficient_scope`). Never a redirect. */
+/**
+ * The caller is identified but not allowed here (scopes, `hubUsers`, `hubGroups`, `allowServices`,
+ * blocked users, a post-auth hook's refusal). Never a redirect. Status 403 with RFC 6750
+ * `insufficient_scope`. Code `ERR_HUBAUTH_FORBIDDEN`.
+ */
 export class ForbiddenError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_FORBIDDEN';
   constructor(message: string, options: { realm?: string; scopes?: readonly string[] } = {}) {
     const params: Record<string, string> = { error: 'insufficient_scope' };
     if (options.scopes?.length) params.scope = options.scopes.join(' ');
@@ -98,19 +140,25 @@ export class ForbiddenError extends HubAuthError {
   }
 }
 
-/** A cookie-authenticated unsafe request lacks a valid xsrf token. */
+/**
+ * A cookie-authenticated unsafe request (POST, PUT, DELETE, ...) lacks a valid xsrf token.
+ * Status 403. Code `ERR_HUBAUTH_XSRF`.
+ */
 export class XsrfError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_XSRF';
   constructor(message: string) {
     super('ERR_HUBAUTH_XSRF', 403, message);
   }
 }
 
 /**
- * The Hub could not answer: unreachable, timed out, 5xx, or an unreadable reply.
+ * The Hub could not answer: unreachable, timed out, 5xx, or an unreadable reply. Code
+ * `ERR_HUBAUTH_HUB_UNAVAILABLE`; message not exposed (it names internal addresses).
  * An outage is not a logout, so this is never turned into "no user".
  * Unreachable or timed out → 503 with `Retry-After`; a bad reply → 502.
  */
 export class HubUnavailableError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_HUB_UNAVAILABLE';
   constructor(message: string, options: { status?: 502 | 503; cause?: unknown; retryAfter?: number } = {}) {
     const status = options.status ?? 502;
     const headers: Record<string, string> = {};
@@ -120,8 +168,12 @@ export class HubUnavailableError extends HubAuthError {
   }
 }
 
-/** A Hub API call made with the service's own token returned an error status. */
+/**
+ * {@link HubAuth.apiRequest} got an error status from the Hub (other than 401/403). Status 502 when
+ * the Hub failed (5xx), else 500; the Hub's own status is in `hubStatus`. Code `ERR_HUBAUTH_HUB_API`.
+ */
 export class HubApiError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_HUB_API';
   /** Status the Hub answered. */
   readonly hubStatus: number;
   constructor(hubStatus: number, message: string) {
@@ -130,26 +182,96 @@ export class HubApiError extends HubAuthError {
   }
 }
 
-/** The Hub rejected this service's own credentials (API token / OAuth client secret). */
+/**
+ * The Hub rejected this service's own credentials (API token / OAuth client secret): thrown by
+ * {@link HubAuth.apiRequest} and at the OAuth code exchange. Status 500, message not exposed (the
+ * log says what to fix). Code `ERR_HUBAUTH_SERVICE_TOKEN`.
+ */
 export class ServiceCredentialsError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_SERVICE_TOKEN';
   constructor(message: string) {
     super('ERR_HUBAUTH_SERVICE_TOKEN', 500, message, { expose: false });
   }
 }
 
-/** The OAuth callback request is invalid: Hub error, missing code or state, rejected code. */
+/**
+ * The OAuth callback request is invalid: the Hub reported an error, the code or state is missing,
+ * or the Hub refused the code. Status 400 (unless given). Code `ERR_HUBAUTH_OAUTH_CALLBACK`.
+ */
 export class OAuthCallbackError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_OAUTH_CALLBACK';
   constructor(message: string, status = 400) {
     super('ERR_HUBAUTH_OAUTH_CALLBACK', status, message);
   }
 }
 
-/** The OAuth state does not match a state cookie of this browser, or has expired. */
+/**
+ * At the OAuth callback, the state does not match a state cookie of this browser, is forged, or has
+ * expired. Status 403. Code `ERR_HUBAUTH_OAUTH_STATE`.
+ */
 export class OAuthStateError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_OAUTH_STATE';
   constructor(message: string) {
     super('ERR_HUBAUTH_OAUTH_STATE', 403, message);
   }
 }
+
+/**
+ * A scope string is not `base` or `base!kind=value`: thrown by {@link parseScope} and
+ * {@link checkScopes} for required scopes, and reported as a {@link ConfigError} when it comes from
+ * the configuration. Status 500, message not exposed. Code `ERR_HUBAUTH_SCOPE_SYNTAX`.
+ */
+export class ScopeSyntaxError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_SCOPE_SYNTAX';
+  /** The offending scope, as given. */
+  readonly scope: string;
+
+  constructor(scope: unknown, reason: string) {
+    const shown = typeof scope === 'string' ? JSON.stringify(scope) : String(scope);
+    super('ERR_HUBAUTH_SCOPE_SYNTAX', 500, `Invalid scope ${shown}: ${reason}`, { expose: false });
+    this.scope = typeof scope === 'string' ? scope : String(scope);
+  }
+}
+
+/**
+ * Stands for an error that is not a hubauth error (a bug, a throwing hook) when core renders it:
+ * the client sees this code and a generic message, never the original. Status 500. Code
+ * `ERR_HUBAUTH_INTERNAL`.
+ */
+export class InternalError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_INTERNAL';
+  constructor(message = 'Authentication is temporarily unavailable', options: { cause?: unknown } = {}) {
+    super('ERR_HUBAUTH_INTERNAL', 500, message, { cause: options.cause, expose: false });
+  }
+}
+
+/**
+ * Any hubauth error, as a union narrowed by `code`:
+ *
+ * @example
+ * ```ts
+ * if (isHubAuthError(err)) {
+ *   const e = err as AnyHubAuthError;
+ *   switch (e.code) {
+ *     case 'ERR_HUBAUTH_HUB_API': console.log(e.hubStatus); break; // e is a HubApiError
+ *     case 'ERR_HUBAUTH_CONFIG': console.log(e.option); break;      // e is a ConfigError
+ *   }
+ * }
+ * ```
+ */
+export type AnyHubAuthError =
+  | ConfigError
+  | InvalidRequestError
+  | UnauthenticatedError
+  | ForbiddenError
+  | XsrfError
+  | HubUnavailableError
+  | HubApiError
+  | ServiceCredentialsError
+  | OAuthCallbackError
+  | OAuthStateError
+  | ScopeSyntaxError
+  | InternalError;
 
 /** True when `err` is a hubauth error (works across duplicate installs: checks the code). */
 export function isHubAuthError(err: unknown): err is HubAuthError {

@@ -4,6 +4,7 @@
  * - {@link HubAuth}: token authentication (Python's `HubAuth` + `HubAuthenticated`).
  * - {@link HubOAuth}: browser login through the Hub's OAuth provider (Python's `HubOAuth`).
  * - {@link checkScopes}: the Hub's scope semantics.
+ * - Adapter authors: `@hubauth/core/adapter` (the flow, request views, the per-request carrier).
  *
  * @packageDocumentation
  */
@@ -13,13 +14,14 @@ export { HubOAuth } from './hub-oauth';
 export { resolveHubAuthConfig, resolveHubOAuthConfig } from './config';
 export type { Environment, HubAuthConfig, HubAuthLogger, HubAuthOptions, HubOAuthConfig, HubOAuthOptions } from './config';
 export * from './errors';
-export { checkScopes, hasAccess, intersectScopes, parseScope, defaultAccessScopes, ScopeSyntaxError } from './scopes';
+export { checkScopes, hasAccess, intersectScopes, parseScope, defaultAccessScopes } from './scopes';
 export { extractToken, parseAuthorizationHeader, MAX_TOKEN_LENGTH } from './token';
 export type { FoundToken, TokenSource } from './token';
 export { safeNextUrl } from './oauth';
-export { XSRF_COOKIE } from './xsrf';
+export { XSRF_COOKIE } from './cookies';
+export type { HubRoute, HubRouteName } from './routes';
 export type { HubRequest, HubRequestHeaders, HubResponse, HubServer, HubUser } from './types';
-export { HubAuthFlow, createHubAuth } from './adapter';
-export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './adapter';
+export { HubAuthFlow, createHubAuth } from './adapter/flow';
+export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './adapter/flow';
 export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, MAX_XSRF_FORM_BYTES } from './adapter/web';
 export type { WebRequestInit } from './adapter/web';

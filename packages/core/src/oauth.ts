@@ -2,8 +2,8 @@
  * OAuth 2 authorization-code pieces that need no I/O: `next` URL validation, PKCE, and the
  * stateless login state (a sealed state parameter plus a sealed per-flow cookie).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CookieSealer } from './cookies';
+import { digest, randomBytes } from './crypto';
 
 /** Longest `next` URL kept; longer ones fall back to the service prefix. */
 export const MAX_NEXT_LENGTH = 2048;
@@ -40,14 +40,7 @@ export function safeNextUrl(next: unknown, prefix: string): string {
 /** A PKCE verifier (43 characters) and its S256 challenge. */
 export function createPkcePair(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
-
-/** Constant-time string comparison. */
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
+  return { verifier, challenge: digest(verifier) };
 }
 
 /** What travels through the Hub in `state`: the flow id and where to return. Encrypted, so opaque. */

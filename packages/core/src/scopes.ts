@@ -22,6 +22,9 @@
  *
  * @packageDocumentation
  */
+import { ScopeSyntaxError } from './errors';
+
+export { ScopeSyntaxError };
 
 /** The filter kinds a scope may carry. */
 export type ScopeFilterKind = 'user' | 'group' | 'server' | 'service';
@@ -46,21 +49,6 @@ export interface ParsedScope {
   base: string;
   /** The restriction, absent for an unfiltered scope. */
   filter?: ScopeFilter;
-}
-
-/** Thrown for a scope string that is not `base` or `base!kind=value`. */
-export class ScopeSyntaxError extends Error {
-  /** Stable machine-readable code. */
-  readonly code = 'ERR_HUBAUTH_SCOPE_SYNTAX' as const;
-  /** The offending scope, as given. */
-  readonly scope: string;
-
-  constructor(scope: unknown, reason: string) {
-    const shown = typeof scope === 'string' ? JSON.stringify(scope) : String(scope);
-    super(`Invalid scope ${shown}: ${reason}`);
-    this.name = 'ScopeSyntaxError';
-    this.scope = typeof scope === 'string' ? scope : String(scope);
-  }
 }
 
 function isFilterKind(kind: string): kind is ScopeFilterKind {

@@ -3,7 +3,8 @@
  * Malformed credentials are rejected here, before any Hub call.
  */
 import { InvalidRequestError } from './errors';
-import type { HubRequest, HubRequestHeaders } from './types';
+import { isWebsocket, queryParam } from './request';
+import type { HubRequest } from './types';
 
 /** Where a token was found. */
 export type TokenSource = 'header' | 'url';
@@ -20,13 +21,10 @@ export const MAX_TOKEN_LENGTH = 4096;
 // Visible ASCII only: no spaces, no controls, nothing a header or a log line could be bent with.
 const TOKEN_CHARS = /^[\x21-\x7e]+$/;
 const SCHEME = /^(token|bearer)(?:[ \t]+|$)/i;
-
-/** Returns the first value of a header, or the list when a client sent it several times. */
-export function headerValue(headers: HubRequestHeaders, name: string): string | undefined {
-  const value = headers[name];
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? value : value.length === 1 ? value[0] : value.join(', ');
-}
+// Two credentials joined by ", " (as `Headers.get` joins repeated headers), one of them ours:
+// `token a, token b`, `Bearer a, Basic b`, `Basic x, bearer y`.
+const JOINED =
+  /^(?:(?:token|bearer)[ \t]+[^,]*,[ \t]+[!#$%&'*+.^_`|~0-9A-Za-z-]+[ \t]+\S|[!#$%&'*+.^_`|~0-9A-Za-z-]+[ \t]+[^,]*,[ \t]+(?:token|bearer)(?:[ \t]|$))/i;
 
 /** Whether `token` could be a Hub token at all: 1 to {@link MAX_TOKEN_LENGTH} visible ASCII characters. */
 export function isWellFormedToken(token: unknown): token is string {
@@ -54,6 +52,11 @@ export function parseAuthorizationHeader(value: string | readonly string[] | und
     if (value.length > 1) throw new InvalidRequestError('Several Authorization headers were sent');
     value = value[0] ?? '';
   }
+  if (value.includes(',') && JOINED.test(value)) {
+    // Web `Headers` (and proxies) join repeated headers with ", ": a second credential after a comma
+    // is a second Authorization header, refused like Node's several.
+    throw new InvalidRequestError('Several Authorization headers were sent');
+  }
   const match = SCHEME.exec(value);
   if (!match) return null;
   const rest = value.slice(match[0].length).replace(/[ \t]+$/, '');
@@ -70,24 +73,6 @@ function countHeader(rawHeaders: readonly string[], lowerName: string): number {
     if (name.length === lowerName.length && name.toLowerCase() === lowerName) count++;
   }
   return count;
-}
-
-/** Reads one query parameter from a request target without throwing on malformed encodings. */
-export function queryParam(url: string, name: string): string | null {
-  // The fragment goes first: a `?` inside it does not start a query.
-  const hash = url.indexOf('#');
-  const target = hash < 0 ? url : url.slice(0, hash);
-  const q = target.indexOf('?');
-  if (q < 0) return null;
-  const search = target.slice(q + 1);
-  // URLSearchParams decodes leniently: a broken %-escape stays as written instead of throwing.
-  return new URLSearchParams(search).get(name);
-}
-
-/** Whether the request is a websocket upgrade (the Hub accepts `?token=` for those). */
-export function isWebsocket(request: HubRequest): boolean {
-  return headerValue(request.headers, 'sec-fetch-mode') === 'websocket' ||
-    headerValue(request.headers, 'upgrade')?.toLowerCase() === 'websocket';
 }
 
 /**

@@ -3,20 +3,30 @@
  * and write a {@link HubResponse} back; every decision in between is made by core.
  */
 
-/** Request headers as Node delivers them (lower-case names). */
+/**
+ * Request headers: lower-case names, values as Node delivers them in `IncomingMessage.headers`.
+ * A view over a Web `Request` passes `Object.fromEntries(request.headers)`: repeated headers arrive
+ * joined with `, `, and core refuses an `Authorization` value joined that way (400) just as it refuses
+ * several `Authorization` headers on Node.
+ */
 export type HubRequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** The parts of an incoming request that authentication needs. */
+/**
+ * The parts of an incoming request that authentication needs: what an adapter's request view
+ * provides (`@hubauth/core/adapter` has the view for Node's `IncomingMessage`). Properties may be
+ * getters: `secure`, `ip` and `body` are read only when a decision needs them.
+ */
 export interface HubRequest {
   /** HTTP method, e.g. `GET`. */
   method: string;
   /** The request target as received: path plus query, e.g. `/services/whoami/page?x=1`. */
   url: string;
-  /** Request headers (lower-case names, as in Node's `IncomingMessage.headers`). */
+  /** Request headers (lower-case names, see {@link HubRequestHeaders}). */
   headers: HubRequestHeaders;
   /**
    * Node's `IncomingMessage.rawHeaders`, when available. Node keeps only the first `Authorization`
-   * header in `headers`; with the raw list, a request carrying several is refused instead.
+   * header in `headers`; with the raw list, a request carrying several is refused instead. Absent for
+   * a Web `Request`, whose `Headers` join repeated values (detected from the joined value).
    */
   rawHeaders?: readonly string[];
   /**
@@ -24,10 +34,20 @@ export interface HubRequest {
    * trust `X-Forwarded-Proto`). Used only for the `Secure` cookie attribute when no public URL is configured.
    */
   secure?: boolean;
-  /** Client address as the framework resolved it (used for the anonymous xsrf id). */
+  /** Client address as the framework resolved it (for post-auth hooks and logs; core decides nothing on it). */
   ip?: string;
-  /** The parsed request body, when the framework already parsed one (an `_xsrf` form field is read from it). */
+  /**
+   * The request body, when the framework already parsed one: an `_xsrf` form field is read from it
+   * (a plain object, `URLSearchParams` or `FormData`).
+   */
   body?: unknown;
+  /**
+   * Reads the body on demand, when no parsed {@link body} is at hand (a Web `Request`, e.g.
+   * `() => request.clone().formData()` for form posts). Core calls it at most once per request, and
+   * only for a cookie-authenticated unsafe request that carries no `X-XSRFToken` header; the result is
+   * read like {@link body}. A rejection counts as "no field".
+   */
+  readBody?(): Promise<unknown>;
 }
 
 /** A response core asks the adapter to send (redirects, callback results, rendered errors). */

@@ -2,32 +2,29 @@
  * xsrf protection for cookie-authenticated requests: a double-submit token that is also signed and
  * bound to the login session, so it can neither be forged nor carried over from another session.
  */
-import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { tokenDigest } from './cache';
-import type { CookiePairs } from './cookies';
-import { safeEqual } from './oauth';
-import { headerValue, queryParam } from './token';
+import { XSRF_COOKIE, type CookiePairs } from './cookies';
+import { deriveKey, digest, keyedDigest, randomBytes, safeEqual } from './crypto';
+import { headerValue, queryParam } from './request';
 import type { HubRequest } from './types';
 
-/** Name of the xsrf cookie (readable by scripts, like the Hub's). */
-export const XSRF_COOKIE = '_xsrf';
+export { XSRF_COOKIE };
 
 /** Issues and verifies xsrf tokens bound to a session credential. */
 export class XsrfTokens {
   private readonly keys: readonly Buffer[];
 
   constructor(secrets: readonly string[]) {
-    this.keys = secrets.map((s) => Buffer.from(hkdfSync('sha256', s, 'hubauth', 'hubauth xsrf', 32)));
+    this.keys = secrets.map((s) => deriveKey(s, 'xsrf'));
   }
 
   private mac(key: Buffer, binding: string, nonce: string): string {
-    return createHmac('sha256', key).update(`${binding}|${nonce}`).digest('base64url');
+    return keyedDigest(key, `${binding}|${nonce}`);
   }
 
   /** A new token for the session whose credential is `sessionToken`. */
   issue(sessionToken: string): string {
     const nonce = randomBytes(12).toString('base64url');
-    return `${nonce}.${this.mac(this.keys[0] as Buffer, tokenDigest(sessionToken), nonce)}`;
+    return `${nonce}.${this.mac(this.keys[0] as Buffer, digest(sessionToken), nonce)}`;
   }
 
   /** Whether `token` was issued (under any current secret) for this session. */
@@ -37,7 +34,7 @@ export class XsrfTokens {
     if (dot <= 0) return false;
     const nonce = token.slice(0, dot);
     const mac = token.slice(dot + 1);
-    const binding = tokenDigest(sessionToken);
+    const binding = digest(sessionToken);
     return this.keys.some((key) => safeEqual(mac, this.mac(key, binding, nonce)));
   }
 
@@ -50,6 +47,14 @@ export class XsrfTokens {
   }
 }
 
+/** The `_xsrf` field of a parsed body: a plain object, `URLSearchParams` or `FormData`. */
+function bodyField(body: unknown): string | null {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
+  const get = (body as { get?: unknown }).get;
+  const field = typeof get === 'function' ? (get as (name: string) => unknown).call(body, '_xsrf') : (body as Record<string, unknown>)._xsrf;
+  return typeof field === 'string' && field ? field : null;
+}
+
 /**
  * The xsrf token a request submits: the `X-XSRFToken` or `X-CSRFToken` header, else an `_xsrf`
  * field of an already-parsed form body, else `?_xsrf=`.
@@ -57,10 +62,22 @@ export class XsrfTokens {
 export function submittedXsrfToken(request: HubRequest): string | null {
   const header = headerValue(request.headers, 'x-xsrftoken') ?? headerValue(request.headers, 'x-csrftoken');
   if (header) return header;
-  const body = request.body;
-  if (body && typeof body === 'object' && !Array.isArray(body)) {
-    const field = (body as Record<string, unknown>)._xsrf;
-    if (typeof field === 'string' && field) return field;
+  return bodyField(request.body) ?? queryParam(request.url, '_xsrf');
+}
+
+/**
+ * {@link submittedXsrfToken}, reading the body through {@link HubRequest.readBody} when the request
+ * has no parsed body (a Web `Request`) and no xsrf header.
+ */
+export async function readSubmittedXsrfToken(request: HubRequest): Promise<string | null> {
+  if (request.body !== undefined || typeof request.readBody !== 'function') return submittedXsrfToken(request);
+  const header = headerValue(request.headers, 'x-xsrftoken') ?? headerValue(request.headers, 'x-csrftoken');
+  if (header) return header;
+  let body: unknown;
+  try {
+    body = await request.readBody();
+  } catch {
+    body = undefined;
   }
-  return queryParam(request.url, '_xsrf');
+  return bodyField(body) ?? queryParam(request.url, '_xsrf');
 }

@@ -155,7 +155,7 @@ describe('the identity cache', () => {
     const auth = makeAuth();
     const token = issue();
     await auth.userForToken(token);
-    const keys = [...(auth as unknown as { cache: { lru: { keys(): Iterable<string> } } }).cache.lru.keys()];
+    const keys = [...(auth as unknown as { parts: { lookup: { cache: { lru: { keys(): Iterable<string> } } } } }).parts.lookup.cache.lru.keys()];
     expect(keys).toHaveLength(1);
     expect(keys[0]).not.toContain(token);
   });
@@ -665,8 +665,11 @@ describe('apiRequest', () => {
 
   it('403 → ServiceCredentialsError (500, not exposed)', async () => {
     const auth = makeAuth();
-    // The fake Hub does not know the service token as a user token: /user answers 403.
-    const err = await rejection(auth.apiRequest('GET', '/user'));
+    // A revoked service token: /user answers 403.
+    hub.revokeToken(hub.serviceToken);
+    const err = await rejection(auth.apiRequest('GET', '/user')).finally(() =>
+      hub.addToken(hub.serviceToken, { name: hub.serviceName, kind: 'service', scopes: [] }),
+    );
     transcript.add(err);
     expect(err).toBeInstanceOf(ServiceCredentialsError);
     expect((err as ServiceCredentialsError).status).toBe(500);

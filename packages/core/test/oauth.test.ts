@@ -1,6 +1,7 @@
 import { pkceChallenge } from '@hubauth/testing';
 import { CookieSealer } from '../src/cookies';
-import { MAX_NEXT_LENGTH, StateCodec, createPkcePair, safeEqual, safeNextUrl } from '../src/oauth';
+import { safeEqual } from '../src/crypto';
+import { MAX_NEXT_LENGTH, StateCodec, createPkcePair, safeNextUrl } from '../src/oauth';
 import { HOSTILE_NEXT, PREFIX, newSecret } from './support';
 
 describe('safeNextUrl', () => {

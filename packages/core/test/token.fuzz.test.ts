@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { InvalidRequestError, isHubAuthError } from '../src/errors';
-import { MAX_TOKEN_LENGTH, extractToken, isWellFormedToken, parseAuthorizationHeader, queryParam } from '../src/token';
+import { queryParam } from '../src/request';
+import { MAX_TOKEN_LENGTH, extractToken, isWellFormedToken, parseAuthorizationHeader } from '../src/token';
 
 const RUNS = { numRuns: 10_000 };
 const WELL_FORMED = /^[\x21-\x7e]+$/;

@@ -1,7 +1,8 @@
 import { startFakeHub, type FakeHub, type FakeUser } from '@hubauth/testing';
 import { InvalidRequestError } from '../src/errors';
 import { HubAuth } from '../src/hub-auth';
-import { MAX_TOKEN_LENGTH, extractToken, parseAuthorizationHeader, queryParam } from '../src/token';
+import { queryParam } from '../src/request';
+import { MAX_TOKEN_LENGTH, extractToken, parseAuthorizationHeader } from '../src/token';
 import type { HubAuthOptions } from '../src/config';
 import type { HubRequestHeaders } from '../src/types';
 import { PREFIX, Transcript, request } from './support';

@@ -7,7 +7,8 @@
  * ```
  * @packageDocumentation
  */
-import { ConfigError, HubAuthFlow, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { ConfigError, type HubAuth, type HubUser } from '@hubauth/core';
+import { HubAuthFlow, NodeRequestView, appendSetCookie, carried, carry, sendNode, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export * from '@hubauth/core';
@@ -19,8 +20,6 @@ declare global {
     interface Request {
       /** The caller, when the Hub identified one (set by `hubAuth()`). */
       hubUser?: HubUser;
-      /** @internal hubauth's per-request state. */
-      hubAuthState?: RequestAuthState;
     }
     interface Locals {
       /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header). */
@@ -37,34 +36,8 @@ export interface HubAuthMiddleware extends RequestHandler {
   readonly flow: HubAuthFlow;
 }
 
-/** The request as core sees it. `secure`, `ip` and `body` are read lazily (a trust-proxy evaluation each). */
-class ExpressHubRequest implements HubRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: Request['headers'];
-  readonly rawHeaders: string[];
-  constructor(private readonly req: Request) {
-    this.method = req.method;
-    this.url = req.originalUrl || req.url;
-    this.headers = req.headers;
-    this.rawHeaders = req.rawHeaders;
-  }
-  get secure(): boolean { return this.req.secure; }
-  get ip(): string | undefined { return this.req.ip; }
-  get body(): unknown { return this.req.body as unknown; }
-}
-
-function send(res: Response, response: HubResponse): void {
-  res.status(response.status);
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (name === 'set-cookie') res.append('Set-Cookie', value);
-    else res.setHeader(name, value);
-  }
-  res.end(response.body);
-}
-
-const FLOW = Symbol.for('hubauth.express.flow');
-type WithFlow = Request & { [FLOW]?: HubAuthFlow };
+/** `req.secure` and `req.ip` honour `trust proxy`; `req.body` is whatever body parser ran. */
+const hooks: NodeRequestHooks<Request> = { secure: (req) => req.secure, ip: (req) => req.ip, body: (req) => req.body as unknown };
 
 /**
  * Identifies the caller of every request (without rejecting anyone), sets `req.hubUser`, and serves
@@ -74,15 +47,14 @@ type WithFlow = Request & { [FLOW]?: HubAuthFlow };
 export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddleware {
   const flow = new HubAuthFlow(options);
   const remember = (req: Request, res: Response, state: RequestAuthState | null): void => {
-    (req as WithFlow)[FLOW] = flow;
+    carry(req, flow, state);
     if (!state) return;
-    req.hubAuthState = state;
     if (state.identity.user) req.hubUser = state.identity.user;
     res.locals.xsrfToken = state.identity.xsrfToken;
-    if (state.identity.setCookies.length) res.append('Set-Cookie', state.identity.setCookies);
+    appendSetCookie(res, state.identity.setCookies);
   };
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
-    const request = new ExpressHubRequest(req);
+    const request = new NodeRequestView(req, req, hooks, req.originalUrl || req.url);
     // A cached token is answered without waiting; anything else takes the asynchronous path.
     const cached = flow.identifyCached(request);
     if (cached) {
@@ -92,9 +64,8 @@ export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddlewa
     }
     flow.identify(request).then(({ step, state }) => {
       remember(req, res, state);
-      if (step.type === 'respond') send(res, step.response);
-      else if (step.type === 'error') next(step.error);
-      else next();
+      if (step.type === 'respond') sendNode(res, step.response);
+      else next(step.type === 'error' ? step.error : undefined);
     }, next);
   };
   return Object.assign(middleware, { auth: flow.auth, flow });
@@ -107,14 +78,14 @@ export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddlewa
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const flow = (req as WithFlow)[FLOW];
-    if (!flow) {
+    const carrier = carried(req);
+    if (!carrier) {
       next(new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards'));
       return;
     }
-    const step = flow.guard(req.hubAuthState, options);
+    const step = carrier.flow.guard(carrier.state, options);
     if (step.type === 'next') next();
-    else if (step.type === 'respond') send(res, step.response);
+    else if (step.type === 'respond') sendNode(res, step.response);
     else next(step.error);
   };
 }

@@ -7,19 +7,9 @@
  * ```
  * @packageDocumentation
  */
-import {
-  ConfigError,
-  HubAuthFlow,
-  HubOAuth,
-  type HubAuth,
-  type HubAuthMiddlewareOptions,
-  type HubAuthenticatedOptions,
-  type HubRequest,
-  type HubResponse,
-  type HubUser,
-  type RequestAuthState,
-} from '@hubauth/core';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { ConfigError, type HubAuth, type HubResponse, type HubUser } from '@hubauth/core';
+import { CARRIER, HubAuthFlow, NodeRequestView, carried, carry, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRoute, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import fp from 'fastify-plugin';
 
 export * from '@hubauth/core';
@@ -49,26 +39,8 @@ declare module 'fastify' {
   }
 }
 
-/** Per-request state under a registry symbol, so that duplicate installs of this package interoperate. */
-const STATE = Symbol.for('hubauth.fastify.state');
-type WithState = FastifyRequest & { [STATE]: { flow: HubAuthFlow; state: RequestAuthState | null } | null };
-
-/** The request as core sees it. `secure`, `ip` and `body` are read lazily (a trust-proxy evaluation each). */
-class FastifyHubRequest implements HubRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: FastifyRequest['headers'];
-  readonly rawHeaders: string[];
-  constructor(private readonly request: FastifyRequest) {
-    this.method = request.method;
-    this.url = request.url;
-    this.headers = request.headers;
-    this.rawHeaders = request.raw.rawHeaders;
-  }
-  get secure(): boolean { return this.request.protocol === 'https'; }
-  get ip(): string { return this.request.ip; }
-  get body(): unknown { return this.request.body; }
-}
+/** `request.protocol` and `request.ip` honour `trustProxy`; the body is parsed by `preValidation`. */
+const hooks: NodeRequestHooks<FastifyRequest> = { secure: (req) => req.protocol === 'https', ip: (req) => req.ip, body: (req) => req.body };
 
 function send(reply: FastifyReply, response: HubResponse): FastifyReply {
   reply.code(response.status);
@@ -78,18 +50,17 @@ function send(reply: FastifyReply, response: HubResponse): FastifyReply {
 }
 
 /** Mounts core's own routes (OAuth callback, logout) in the registering scope, so they are routed here. */
-function mountOwnRoutes(fastify: FastifyInstance, auth: HubOAuth): void {
+function mountOwnRoutes(fastify: FastifyInstance, routes: readonly HubRoute[]): void {
   const base = fastify.prefix.replace(/\/$/, '');
-  const relative = (path: string): string => {
-    if (!path.startsWith(`${base}/`)) {
-      throw new ConfigError('hubAuth', `${path} is outside the prefix "${fastify.prefix}" of the scope registering hubAuth; register it at the root`);
-    }
-    return path.slice(base.length);
-  };
   // The preValidation hook answers these requests; the handler only runs for a method core does not serve.
   const handler = (_request: FastifyRequest, reply: FastifyReply): void => reply.callNotFound();
-  fastify.route({ method: 'GET', url: relative(auth.callbackPath), handler });
-  fastify.route({ method: ['GET', 'POST'], url: relative(auth.logoutPath), handler });
+  for (const route of routes) {
+    if (!route.path.startsWith(`${base}/`)) {
+      throw new ConfigError('hubAuth', `${route.path} is outside the prefix "${fastify.prefix}" of the scope registering hubAuth; register it at the root`);
+    }
+    // Fastify adds HEAD to every GET route itself.
+    fastify.route({ method: route.methods.filter((m) => m !== 'HEAD') as HTTPMethods[], url: route.path.slice(base.length), handler });
+  }
 }
 
 async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOptions): Promise<void> {
@@ -98,12 +69,12 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
   fastify.decorate('hubAuth', { auth: flow.auth, flow });
   fastify.decorateRequest('hubUser', null);
   fastify.decorateRequest('xsrfToken', null);
-  fastify.decorateRequest(STATE, null);
-  if (flow.auth instanceof HubOAuth) mountOwnRoutes(fastify, flow.auth);
+  fastify.decorateRequest(CARRIER, null);
+  mountOwnRoutes(fastify, flow.routes);
   if (options.instance === undefined) fastify.addHook('onClose', async () => flow.auth.close());
 
   const remember = (request: FastifyRequest, reply: FastifyReply, state: RequestAuthState | null): void => {
-    (request as WithState)[STATE] = { flow, state };
+    carry(request, flow, state);
     if (!state) return;
     request.hubUser = state.identity.user;
     request.xsrfToken = state.identity.xsrfToken;
@@ -112,7 +83,7 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
   // preValidation: the body is parsed by then (an `_xsrf` form field counts), and guards run later, in
   // preHandler. Callback style, so that a cached token goes on without a promise.
   fastify.addHook('preValidation', (request, reply, done) => {
-    const hubRequest = new FastifyHubRequest(request);
+    const hubRequest = new NodeRequestView(request.raw, request, hooks, request.url, request.method);
     const cached = flow.identifyCached(hubRequest);
     if (cached) {
       remember(request, reply, cached);
@@ -148,11 +119,9 @@ export const hubAuth: FastifyPluginAsync<HubAuthMiddlewareOptions> = fp(plugin, 
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): HubAuthGuard {
   return async (request, reply) => {
-    const entry = (request as WithState)[STATE];
-    if (!entry) {
-      throw new ConfigError('hubAuthenticated', 'register the hubAuth plugin (fastify.register(hubAuth)) in this scope or a parent before using hubAuthenticated() guards');
-    }
-    const step = entry.flow.guard(entry.state, options);
+    const carrier = carried(request);
+    if (!carrier) throw new ConfigError('hubAuthenticated', 'register the hubAuth plugin (fastify.register(hubAuth)) in this scope or a parent before using hubAuthenticated() guards');
+    const step = carrier.flow.guard(carrier.state, options);
     if (step.type === 'respond') return send(reply, step.response);
     if (step.type === 'error') throw step.error;
     return undefined;

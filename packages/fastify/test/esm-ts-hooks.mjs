@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const core = new URL('../../core/src/index.ts', import.meta.url).href;
+const adapter = new URL('../../core/src/adapter/index.ts', import.meta.url).href;
 
 export async function resolve(specifier, context, next) {
   if (specifier === '@hubauth/core') return { url: core, shortCircuit: true };
+  if (specifier === '@hubauth/core/adapter') return { url: adapter, shortCircuit: true };
   if (context.parentURL?.endsWith('.ts') && specifier.startsWith('.') && !/\.[cm]?[jt]s$/.test(specifier)) {
     try {
       return await next(`${specifier}.ts`, context);

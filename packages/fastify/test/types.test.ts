@@ -22,7 +22,9 @@ function typeCheck(fastifyTypes: string): { diagnostics: string[]; usedFastify: 
     noEmit: true,
     types: ['node'],
     typeRoots: [join(root, 'node_modules/@types')],
-    paths: { fastify: [fastifyTypes], '@hubauth/core': [join(root, 'packages/core/src/index.ts')] },
+    paths: { fastify: [fastifyTypes], '@hubauth/core': [join(root, 'packages/core/src/index.ts')],
+      '@hubauth/core/adapter': [join(root, 'packages/core/src/adapter/index.ts')],
+    },
   });
   return {
     diagnostics: ts.getPreEmitDiagnostics(program).map((d) => {

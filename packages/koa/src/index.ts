@@ -7,7 +7,8 @@
  * ```
  * @packageDocumentation
  */
-import { ConfigError, HubAuthFlow, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRequest, type HubResponse, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { ConfigError, type HubAuth, type HubRequest, type HubResponse, type HubUser } from '@hubauth/core';
+import { HubAuthFlow, NodeRequestView, carried, carry, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
 import type { DefaultContext, ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
 
 export * from '@hubauth/core';
@@ -35,26 +36,8 @@ export type HubAuthMiddleware<StateT extends HubAuthState = HubAuthState, Contex
   readonly flow: HubAuthFlow;
 };
 
-/** Where `hubAuth()` leaves the flow and the request state for the guards (shared by every copy of this package). */
-const KEY = Symbol.for('hubauth.koa.flow');
-type Carrier = { [KEY]?: { flow: HubAuthFlow; state: RequestAuthState } };
-
-/** The request as core sees it. `secure`, `ip` and `body` are read lazily (proxy headers are parsed for each). */
-class KoaHubRequest implements HubRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: ExtendableContext['req']['headers'];
-  readonly rawHeaders: string[];
-  constructor(private readonly ctx: ExtendableContext) {
-    this.method = ctx.method;
-    this.url = ctx.originalUrl || ctx.url;
-    this.headers = ctx.req.headers;
-    this.rawHeaders = ctx.req.rawHeaders;
-  }
-  get secure(): boolean { return this.ctx.secure; }
-  get ip(): string { return this.ctx.ip; }
-  get body(): unknown { return (this.ctx.request as { body?: unknown }).body; }
-}
+/** `ctx.secure` and `ctx.ip` honour `app.proxy`; `ctx.request.body` is whatever body parser ran. */
+const hooks: NodeRequestHooks<ExtendableContext> = { secure: (ctx) => ctx.secure, ip: (ctx) => ctx.ip, body: (ctx) => (ctx.request as { body?: unknown }).body };
 
 function send(ctx: ExtendableContext, response: HubResponse): void {
   ctx.status = response.status;
@@ -78,7 +61,7 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
 ): HubAuthMiddleware<StateT, ContextT> {
   const flow = new HubAuthFlow(options);
   const remember = (ctx: ParameterizedContext<StateT, ContextT, unknown>, state: RequestAuthState): void => {
-    (ctx as Carrier)[KEY] = { flow, state };
+    carry(ctx, flow, state);
     const { user, xsrfToken, setCookies } = state.identity;
     if (user) ctx.state.hubUser = user;
     ctx.state.xsrfToken = xsrfToken;
@@ -93,7 +76,7 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
   };
   // A cached token is answered without waiting; anything else takes the asynchronous path.
   const middleware = (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next): Promise<void> => {
-    const request = new KoaHubRequest(ctx);
+    const request = new NodeRequestView(ctx.req, ctx, hooks, ctx.originalUrl || ctx.url);
     const cached = flow.identifyCached(request);
     if (!cached) return identify(ctx, next, request);
     remember(ctx, cached);
@@ -113,9 +96,9 @@ export function hubAuthenticated<StateT extends HubAuthState = HubAuthState, Con
 ): HubAuthKoaMiddleware<StateT, ContextT> {
   // Not async: an allowed request goes straight on (koa-compose turns a throw into a rejection).
   return (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next): Promise<void> => {
-    const carried = (ctx as Carrier)[KEY];
-    if (!carried) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
-    const step = carried.flow.guard(carried.state, options);
+    const carrier = carried(ctx);
+    if (!carrier) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
+    const step = carrier.flow.guard(carrier.state, options);
     if (step.type === 'next') return next();
     if (step.type === 'error') throw step.error;
     send(ctx, step.response);

@@ -347,6 +347,8 @@ class FakeHubServer implements FakeHub {
     this.serviceName = this.clientId.startsWith('service-') ? this.clientId.slice('service-'.length) : this.clientId;
     this.servicePrefix = `/services/${this.serviceName}/`;
     this.cookieSecret = opts.cookieSecret ?? randomHex(32);
+    // As at the Hub, the service's own token identifies the service.
+    this.register(this.serviceToken, { name: this.serviceName, kind: 'service', scopes: [] }, [], null, null);
     this.requirePkce = opts.requirePkce ?? false;
     this.tokenExpiresIn = opts.tokenExpiresIn ?? 1_209_600;
     this.server = createServer((req, res) => {

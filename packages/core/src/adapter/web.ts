@@ -13,9 +13,9 @@
  * - the client address: given by the runtime (Bun's `server.requestIP`, Deno's `info.remoteAddr`,
  *   `@hono/node-server`'s `incoming.socket`), never guessed from headers.
  */
-import { HubAuthFlow, type FlowStep, type RequestAuthState } from '../adapter';
+import type { HubAuthFlow, FlowStep, RequestAuthState } from './flow';
 import type { HubOAuthConfig } from '../config';
-import { isUnsafeMethod } from '../hub-auth';
+import { isUnsafeMethod } from '../request';
 import type { HubRequest, HubRequestHeaders, HubResponse } from '../types';
 
 /** Largest form body read to find an `_xsrf` field (bytes); larger forms must send the `X-XSRFToken` header. */
@@ -119,7 +119,7 @@ export function needsXsrfField(view: WebHubRequest, flow: HubAuthFlow): boolean 
 }
 
 /** Reads a stream up to `limit` bytes; `null` when it is longer. */
-async function readLimited(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | null> {
+async function readLimited(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

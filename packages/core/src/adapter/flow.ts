@@ -1,13 +1,16 @@
 /**
- * The adapter kit: everything a framework adapter needs, so that `@hubauth/express`, `@hubauth/koa`
- * and `@hubauth/fastify` only translate requests and responses. They call {@link HubAuthFlow.identify}
- * once per request and {@link HubAuthFlow.guard} per guarded route, and carry out the step returned.
+ * The request flow behind every adapter: {@link HubAuthFlow.identifyCached} (no waiting on a cache
+ * hit), else {@link HubAuthFlow.identify} (core's own routes, then identification), then
+ * {@link HubAuthFlow.guard} per guarded route. Each returns a {@link FlowStep} the adapter carries out.
  */
-import type { HubAuthOptions, HubOAuthOptions } from './config';
-import { ConfigError, HubAuthError, isHubAuthError } from './errors';
-import { HubAuth, type AccessPolicy, type Identity } from './hub-auth';
-import { HubOAuth } from './hub-oauth';
-import type { HubRequest, HubResponse } from './types';
+import { resolveOAuthEnabled, type HubAuthOptions, type HubOAuthOptions } from '../config';
+import type { Identity } from '../credentials';
+import { ConfigError, isHubAuthError, type HubAuthError } from '../errors';
+import { HubAuth } from '../hub-auth';
+import { HubOAuth } from '../hub-oauth';
+import type { AccessPolicy } from '../policy';
+import { matchRoute, type HubRoute } from '../routes';
+import type { HubRequest, HubResponse } from '../types';
 
 /** How guards report failures: send core's response (JSON or HTML), or hand the error to the framework. */
 export type ErrorMode = 'respond' | 'throw';
@@ -35,7 +38,10 @@ export interface HubAuthenticatedOptions extends AccessPolicy {
   errors?: ErrorMode;
 }
 
-/** What the adapter must do next. */
+/**
+ * What the adapter must do next: `next` (go on to the application), `respond` (send core's
+ * response), `error` (hand the error to the framework, `errors: 'throw'`).
+ */
 export type FlowStep =
   | { type: 'next' }
   | { type: 'respond'; response: HubResponse }
@@ -44,16 +50,20 @@ export type FlowStep =
 /** The common step, shared: it is returned on every allowed request. */
 const NEXT: FlowStep = Object.freeze({ type: 'next' });
 
-/** Builds {@link HubOAuth} or {@link HubAuth} from adapter options. */
+/**
+ * Builds {@link HubOAuth} or {@link HubAuth} from adapter options.
+ *
+ * @example
+ * ```ts
+ * const auth = createHubAuth({ oauth: false }); // token-only, configured from JUPYTERHUB_*
+ * ```
+ */
 export function createHubAuth(options: HubAuthMiddlewareOptions = {}): HubAuth {
   if (options.instance !== undefined) {
     if (!(options.instance instanceof HubAuth)) throw new ConfigError('instance', 'must be a HubAuth or HubOAuth');
     return options.instance;
   }
-  const env = options.env ?? process.env;
-  const oauth = options.oauth ?? Boolean(options.clientId ?? env.JUPYTERHUB_CLIENT_ID);
-  if (typeof oauth !== 'boolean') throw new ConfigError('oauth', 'must be true or false');
-  return oauth ? new HubOAuth(options) : new HubAuth(options as HubAuthOptions);
+  return resolveOAuthEnabled(options) ? new HubOAuth(options) : new HubAuth(options as HubAuthOptions);
 }
 
 /** Per-request state an adapter keeps between `identify` and `guard`. */
@@ -62,29 +72,41 @@ export interface RequestAuthState {
   identity: Identity;
 }
 
-/** The framework-independent request flow behind every adapter. */
+/**
+ * The framework-independent request flow behind every adapter.
+ *
+ * @example
+ * ```ts
+ * const flow = new HubAuthFlow({ oauth: false });
+ * const state = flow.identifyCached(view) ?? (await flow.identify(view)).state;
+ * const step = flow.guard(state, { hubGroups: ['staff'] }); // next | respond | error
+ * ```
+ */
 export class HubAuthFlow {
   /** The authenticator in use. */
   readonly auth: HubAuth;
   /** Default error mode. */
   readonly errors: ErrorMode;
+  /** The routes core serves itself (OAuth callback, logout); an adapter that routes by path mounts these. */
+  readonly routes: readonly HubRoute[];
 
   constructor(options: HubAuthMiddlewareOptions = {}) {
     const errors = options.errors ?? 'respond';
     if (errors !== 'respond' && errors !== 'throw') throw new ConfigError('errors', 'must be "respond" or "throw"');
     this.errors = errors;
     this.auth = createHubAuth(options);
+    this.routes = this.auth.routes;
   }
 
   /**
-   * First step of every request: serves the OAuth callback and logout routes, otherwise identifies
-   * the caller without rejecting anyone.
+   * First step of every request: serves core's own routes, otherwise identifies the caller without
+   * rejecting anyone.
    */
   async identify(request: HubRequest): Promise<{ step: FlowStep; state: RequestAuthState | null }> {
-    if (this.auth.ownRoute(request)) {
+    const route = matchRoute(this.routes, request);
+    if (route) {
       try {
-        const routed = await this.auth.route(request);
-        if (routed) return { step: { type: 'respond', response: routed }, state: null };
+        return { step: { type: 'respond', response: await route.handler(request) }, state: null };
       } catch (err) {
         return { step: this.fail(err, request), state: null };
       }
@@ -98,12 +120,12 @@ export class HubAuthFlow {
    * requests). `undefined` means: call {@link identify}.
    */
   identifyCached(request: HubRequest): RequestAuthState | undefined {
-    if (this.auth.ownRoute(request)) return undefined;
+    if (this.routes.length !== 0 && matchRoute(this.routes, request)) return undefined;
     const identity = this.auth.authenticateCached(request);
     return identity && { request, identity };
   }
 
-  /** A guarded route: let through, redirect to login, or fail (per the error mode). */
+  /** A guarded route: let through (`allow` → `next`), redirect to login (`redirect` → `respond`), or fail (`deny` → `respond`/`error`). */
   guard(state: RequestAuthState | null | undefined, options: HubAuthenticatedOptions = {}): FlowStep {
     if (!state) {
       return {
@@ -117,14 +139,11 @@ export class HubAuthFlow {
     return this.fail(decision.error, state.request, options.errors);
   }
 
-  /** Turns an error into a response or hands it on, per the error mode. */
+  /** Turns an error into a response or hands it on, per the error mode. Non-hubauth errors are rethrown. */
   fail(err: unknown, request: HubRequest, mode: ErrorMode = this.errors): FlowStep {
-    if (isHubAuthError(err) && mode === 'throw') return { type: 'error', error: err as HubAuthError };
     if (!isHubAuthError(err)) throw err;
-    const response = this.auth.renderError(err, request);
-    if ((err as HubAuthError).status >= 500) {
-      this.auth.config.logger.warn(`${(err as HubAuthError).code}: ${(err as HubAuthError).message}`);
-    }
-    return { type: 'respond', response };
+    if (mode === 'throw') return { type: 'error', error: err };
+    if (err.status >= 500) this.auth.config.logger.warn(`${err.code}: ${err.message}`);
+    return { type: 'respond', response: this.auth.renderError(err, request) };
   }
 }

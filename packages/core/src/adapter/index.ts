@@ -1,0 +1,38 @@
+/**
+ * `@hubauth/core/adapter`: the seam every framework adapter is built on. An adapter converts its
+ * framework's request into a {@link HubRequest} (a {@link NodeRequestView} on Node), runs the
+ * {@link HubAuthFlow} (`identifyCached` → `identify` → `guard`), leaves a {@link RequestCarrier}
+ * on the request for its guards, and carries out each {@link FlowStep} (`next`, `respond`, `error`).
+ * Core's own routes (OAuth callback, logout) are in {@link HubAuthFlow.routes} for adapters that
+ * mount routes by path.
+ *
+ * @example
+ * ```ts
+ * import { HubAuthFlow, NodeRequestView, carry, sendNode } from '@hubauth/core/adapter';
+ *
+ * const flow = new HubAuthFlow();
+ * const hooks = { secure: (req) => req.socket.encrypted === true, ip: (req) => req.socket.remoteAddress };
+ * http.createServer(async (req, res) => {
+ *   const view = new NodeRequestView(req, req, hooks);
+ *   const { step, state } = await flow.identify(view);
+ *   if (step.type === 'respond') return sendNode(res, step.response);
+ *   const guarded = flow.guard(state); // errors: 'respond' (default): next or respond
+ *   if (guarded.type === 'respond') return sendNode(res, guarded.response);
+ *   res.end(`hello ${state?.identity.user?.name}`);
+ * });
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { HubAuthFlow, createHubAuth } from './flow';
+export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './flow';
+export { CARRIER, carried, carry } from './carrier';
+export type { Carrying, RequestCarrier } from './carrier';
+export { NodeRequestView, appendSetCookie, sendNode } from './node';
+export type { NodeRequestHooks } from './node';
+export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, MAX_XSRF_FORM_BYTES } from './web';
+export type { WebRequestInit } from './web';
+export { matchRoute } from '../routes';
+export type { HubRoute, HubRouteName } from '../routes';
+export type { HubRequest, HubRequestHeaders, HubResponse, HubUser } from '../types';
+export type { Identity } from '../credentials';

@@ -1,0 +1,173 @@
+/**
+ * Identification: the credential sources a request is read from, tried in order — an
+ * `Authorization` (or allowed URL) token, then, with browser login, the login cookie — and the one
+ * loop that turns the first credential found into an {@link Identity} (lookup, post-auth hook).
+ */
+import type { HubAuthConfig, HubOAuthConfig } from './config';
+import { parseCookieHeader, sessionIdOf } from './cookies';
+import { ForbiddenError, HubUnavailableError, isHubAuthError, type HubAuthError } from './errors';
+import type { UserLookup } from './lookup';
+import { isWebsocket } from './request';
+import type { Session } from './session';
+import { extractToken, type TokenSource } from './token';
+import type { HubRequest, HubUser } from './types';
+import { deepFreeze } from './user-model';
+
+/** How a request was identified. */
+export type IdentitySource = TokenSource | 'cookie';
+
+/** Who is calling, as far as the Hub says. Never throws: problems are reported in `error`. */
+export interface Identity {
+  /** The caller, or `null` when anonymous or not identifiable. */
+  user: HubUser | null;
+  /** Where the credential came from. */
+  source: IdentitySource | null;
+  /** Why the caller could not be identified: malformed credentials, an unreachable Hub, a failed xsrf check. */
+  error: HubAuthError | null;
+  /** A credential was presented and the Hub said it is not valid. */
+  rejected: boolean;
+  /** `Set-Cookie` values the response must carry (re-issued or cleared cookies, the xsrf cookie). */
+  setCookies: string[];
+  /** The xsrf token for forms and `fetch` calls (browser sessions only). */
+  xsrfToken: string | null;
+}
+
+/** A caller with no credential. */
+export function anonymous(): Identity {
+  return { user: null, source: null, error: null, rejected: false, setCookies: [], xsrfToken: null };
+}
+
+/** One kind of credential a request may carry. */
+export interface CredentialSource {
+  /** Identifies the caller from this credential; `null` when the request carries none (the next source is tried). */
+  identify(request: HubRequest, fail: (err: unknown) => HubAuthError): Promise<Identity | null>;
+  /** The same from the cache, without waiting: `null` = no credential here, `undefined` = call {@link identify}. */
+  cached(request: HubRequest): Identity | null | undefined;
+}
+
+/** `Authorization: token|bearer <t>`, or `?token=` when allowed (always on websocket upgrades). */
+export function headerToken(lookup: UserLookup, config: Pick<HubAuthConfig, 'allowTokenInUrl'>): CredentialSource {
+  const { allowTokenInUrl } = config;
+  return {
+    async identify(request, fail) {
+      const identity = anonymous();
+      try {
+        const found = extractToken(request, allowTokenInUrl);
+        if (!found) return null;
+        identity.source = found.source;
+        const user = await lookup.user(found.token, sessionIdOf(request.headers));
+        if (user) identity.user = user;
+        else identity.rejected = true;
+      } catch (err) {
+        identity.error = fail(err);
+      }
+      return identity;
+    },
+    cached(request) {
+      let found;
+      try {
+        found = extractToken(request, allowTokenInUrl);
+      } catch {
+        return undefined;
+      }
+      if (!found) return null;
+      const user = lookup.cached(found.token, sessionIdOf(request.headers));
+      if (user === undefined) return undefined;
+      return { user, source: found.source, error: null, rejected: user === null, setCookies: [], xsrfToken: null };
+    },
+  };
+}
+
+/** The login cookie set at the end of a browser login; unsafe requests must pass the xsrf gate. */
+export function sessionCookie(session: Session, lookup: UserLookup, config: Pick<HubOAuthConfig, 'allowWebsocketCookieAuth'>): CredentialSource {
+  const skip = (request: HubRequest) => !config.allowWebsocketCookieAuth && isWebsocket(request);
+  return {
+    async identify(request, fail) {
+      if (skip(request)) return null;
+      const pairs = parseCookieHeader(request.headers.cookie);
+      const opened = session.read(pairs);
+      if (opened === null) return null;
+      const identity = anonymous();
+      if (opened === 'invalid') {
+        identity.setCookies.push(session.cookies.clearSession(request));
+        return identity;
+      }
+      identity.source = 'cookie';
+      const xsrf = await session.checkXsrf(request, pairs, opened.token);
+      identity.xsrfToken = xsrf.token;
+      if (xsrf.setCookie) identity.setCookies.push(xsrf.setCookie);
+      if (xsrf.error) {
+        identity.error = xsrf.error;
+        return identity;
+      }
+      try {
+        const user = await lookup.user(opened.token, sessionIdOf(request.headers));
+        if (!user) {
+          identity.rejected = true;
+          identity.xsrfToken = null;
+          identity.setCookies = [session.cookies.clearSession(request)];
+          return identity;
+        }
+        if (opened.stale) identity.setCookies.push(session.issue(opened.token, opened.remaining, request));
+        identity.user = user;
+      } catch (err) {
+        identity.error = fail(err);
+      }
+      return identity;
+    },
+    cached(request) {
+      // Without a login cookie there is nothing to wait for; with one, the xsrf gate and the lookup are asynchronous.
+      if (request.headers.cookie === undefined || skip(request)) return null;
+      return session.read(parseCookieHeader(request.headers.cookie)) === null ? null : undefined;
+    },
+  };
+}
+
+/** The identification loop over the configured sources, with the post-auth hook run once. */
+export class Identifier {
+  constructor(
+    private readonly sources: readonly CredentialSource[],
+    private readonly config: Pick<HubAuthConfig, 'postAuthHook' | 'logger'>,
+  ) {}
+
+  /** Identifies the caller of `request` without rejecting anyone. */
+  async identify(request: HubRequest): Promise<Identity> {
+    for (const source of this.sources) {
+      const identity = await source.identify(request, this.fail);
+      if (identity) return this.config.postAuthHook && identity.user ? this.hook(identity, request) : identity;
+    }
+    return anonymous();
+  }
+
+  /** {@link identify} without waiting, when a credential's answer is cached and no hook runs; else `undefined`. */
+  identifyCached(request: HubRequest): Identity | undefined {
+    if (this.config.postAuthHook) return undefined;
+    for (const source of this.sources) {
+      const identity = source.cached(request);
+      if (identity !== null) return identity;
+    }
+    // No credential at all: left to identify(), which subclasses may extend.
+    return undefined;
+  }
+
+  /** Runs the post-auth hook: an enriched (frozen) model, or a refusal (403). */
+  private async hook(identity: Identity, request: HubRequest): Promise<Identity> {
+    const user = identity.user as HubUser;
+    identity.user = null;
+    try {
+      const result = await (this.config.postAuthHook as NonNullable<HubAuthConfig['postAuthHook']>)(user, { request });
+      if (result) identity.user = deepFreeze(result);
+      else identity.error = new ForbiddenError(`${user.kind} ${user.name} is not allowed`);
+    } catch (err) {
+      identity.error = this.fail(err);
+    }
+    return identity;
+  }
+
+  /** Any failure as a {@link HubAuthError}; unexpected ones are logged and become a 502. */
+  private readonly fail = (err: unknown): HubAuthError => {
+    if (isHubAuthError(err)) return err;
+    this.config.logger.error(`Unexpected error while authenticating: ${(err as Error)?.message ?? String(err)}`);
+    return new HubUnavailableError('Authentication failed unexpectedly', { status: 502, cause: err });
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * Browser login through the Hub's OAuth provider: start (a redirect with PKCE and a per-flow state
+ * cookie), the callback (state check, code exchange, login cookie) and logout. Stateless: any
+ * replica sharing the cookie secret finishes a flow. The counterpart of Python's `HubOAuth` and
+ * `HubOAuthCallbackHandler`.
+ */
+import type { HubOAuthConfig } from './config';
+import { CookieSealer, parseCookieHeader, sessionIdOf, type CookiePairs, type ServiceCookies } from './cookies';
+import { randomLetters, safeEqual } from './crypto';
+import { HubUnavailableError, OAuthCallbackError, OAuthStateError, ServiceCredentialsError } from './errors';
+import type { UserLookup } from './lookup';
+import { StateCodec, safeNextUrl } from './oauth';
+import { pathOf, queryParam } from './request';
+import type { HubRoute } from './routes';
+import type { Session } from './session';
+import type { HubRequest, HubResponse } from './types';
+
+/** Longest login-cookie lifetime honoured, whatever `expires_in` says (seconds). */
+const MAX_SESSION_AGE = 365 * 86_400;
+/** Most logins one browser may have in flight; starting another drops the oldest. */
+const MAX_PENDING_LOGINS = 5;
+/** Lifetime when the Hub does not say (its own default, 14 days). */
+const DEFAULT_SESSION_AGE = 14 * 86_400;
+
+function oneLine(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, max);
+}
+
+function redirect(location: string, setCookies: string[]): HubResponse {
+  return { status: 302, headers: { location, 'cache-control': 'no-store', 'set-cookie': setCookies } };
+}
+
+/** The login flow of one service. */
+export class Login {
+  /** Path of the OAuth callback route. */
+  readonly callbackPath: string;
+  /** Path of the logout route. */
+  readonly logoutPath: string;
+  private readonly cookies: ServiceCookies;
+  private readonly stateCodec: StateCodec;
+
+  constructor(
+    private readonly config: HubOAuthConfig,
+    private readonly session: Session,
+    private readonly lookup: UserLookup,
+  ) {
+    this.cookies = session.cookies;
+    this.stateCodec = new StateCodec(new CookieSealer(config.cookieSecrets, 'oauth-state'), this.cookies.stateName, config.stateMaxAge);
+    this.callbackPath = config.oauthRedirectUri.startsWith('/') ? pathOf(config.oauthRedirectUri) : new URL(config.oauthRedirectUri).pathname;
+    this.logoutPath = `${config.servicePrefix}logout`;
+  }
+
+  /** The routes an adapter must serve for this flow. */
+  routes(): HubRoute[] {
+    return [
+      { name: 'callback', methods: ['GET', 'HEAD'], path: this.callbackPath, handler: (request) => this.callback(request) },
+      { name: 'logout', methods: ['GET', 'POST'], path: this.logoutPath, handler: (request) => Promise.resolve(this.logout(request)) },
+    ];
+  }
+
+  /**
+   * Starts a login: a 302 to the Hub's authorize URL (with PKCE S256) and a per-flow state cookie.
+   * `next` is validated to stay under the service prefix.
+   */
+  begin(request: HubRequest, next: string): HubResponse {
+    const c = this.config;
+    const pairs = parseCookieHeader(request.headers.cookie);
+    const flow = this.stateCodec.create(safeNextUrl(next, c.servicePrefix));
+    const stale = this.staleStateCookies(pairs);
+    // A login already in flight keeps its cookie; this one gets a suffixed name.
+    const base = this.cookies.stateName;
+    const taken = pairs.some(([n]) => n === base) && !stale.includes(base);
+    const name = taken ? `${base}-${randomLetters(8)}` : base;
+    const params = new URLSearchParams({
+      client_id: c.clientId,
+      redirect_uri: c.oauthRedirectUri,
+      response_type: 'code',
+      code_challenge: flow.challenge,
+      code_challenge_method: 'S256',
+      state: flow.state,
+    });
+    return {
+      status: 302,
+      headers: {
+        location: `${c.authorizeUrl}?${params.toString()}`,
+        'cache-control': 'no-store',
+        'set-cookie': [
+          ...stale.filter((n) => n !== name).map((n) => this.cookies.clearState(n, request)),
+          this.cookies.state(name, flow.cookie, c.stateMaxAge, request),
+        ],
+      },
+    };
+  }
+
+  private stateCookies(pairs: CookiePairs): Array<readonly [string, string]> {
+    return pairs.filter(([n]) => this.cookies.isState(n));
+  }
+
+  /**
+   * State cookies to drop when a new login starts: unreadable or expired ones, and the oldest beyond
+   * {@link MAX_PENDING_LOGINS} - 1, so abandoned logins cannot grow the Cookie header without bound.
+   */
+  private staleStateCookies(pairs: CookiePairs): string[] {
+    const live: Array<{ name: string; issuedAt: number }> = [];
+    const stale: string[] = [];
+    for (const [name, value] of this.stateCookies(pairs)) {
+      const flow = this.stateCodec.openCookie(value);
+      if (flow) live.push({ name, issuedAt: flow.issuedAt });
+      else stale.push(name);
+    }
+    live.sort((a, b) => b.issuedAt - a.issuedAt);
+    for (const { name } of live.slice(MAX_PENDING_LOGINS - 1)) stale.push(name);
+    return stale;
+  }
+
+  private clearStateCookies(pairs: CookiePairs, request: HubRequest): string[] {
+    const names = new Set(this.stateCookies(pairs).map(([n]) => n));
+    return [...names].map((n) => this.cookies.clearState(n, request));
+  }
+
+  /**
+   * Finishes a login at the callback: checks the state against this browser's state cookie,
+   * exchanges the code (with the PKCE verifier), sets the login cookie and redirects to the flow's
+   * own `next`. Rejects with a {@link HubAuthError}: 400 for a bad callback, 403 for a state that
+   * does not match or has expired, 500 when the Hub refuses this service's credentials, 502/503 when
+   * the Hub is unavailable.
+   */
+  async callback(request: HubRequest): Promise<HubResponse> {
+    const c = this.config;
+    const hubError = queryParam(request.url, 'error');
+    if (hubError !== null) {
+      const description = queryParam(request.url, 'error_description');
+      throw new OAuthCallbackError(`Error in oauth: ${oneLine(description || hubError)}`);
+    }
+    const code = queryParam(request.url, 'code');
+    if (!code) throw new OAuthCallbackError('OAuth callback made without a code. Try logging in again.');
+    const stateParam = queryParam(request.url, 'state');
+    if (!stateParam) throw new OAuthCallbackError('OAuth state is missing. Try logging in again.');
+
+    const opened = this.stateCodec.openParam(stateParam);
+    const state = opened === null || opened === 'expired' ? null : opened;
+    const next = state ? safeNextUrl(state.next, c.servicePrefix) : c.servicePrefix;
+
+    const pairs = parseCookieHeader(request.headers.cookie);
+    let flow: { verifier: string } | null = null;
+    if (state) {
+      for (const [, value] of this.stateCookies(pairs)) {
+        const candidate = this.stateCodec.openCookie(value);
+        if (candidate && safeEqual(candidate.id, state.id)) {
+          flow = candidate;
+          break;
+        }
+      }
+    }
+    const clearStates = this.clearStateCookies(pairs, request);
+    const sessionId = sessionIdOf(request.headers);
+    if (!flow) {
+      // A finished, stale (even expired) or unknown flow from a browser that is already logged in: just
+      // go on, as the Hub's own service code does. Nothing is exchanged, so nothing can be forged here.
+      const current = this.session.read(pairs);
+      if (current && current !== 'invalid') {
+        const user = await this.lookup.user(current.token, sessionId).catch(() => null);
+        if (user) return redirect(next, clearStates);
+      }
+      if (opened === null) throw new OAuthStateError('OAuth state is not valid for this service. Try logging in again.');
+      if (opened === 'expired') throw new OAuthStateError('The login took too long and has expired. Try logging in again.');
+      throw new OAuthStateError('OAuth state does not match this browser (the login was finished, expired, or started elsewhere). Try logging in again.');
+    }
+
+    const { token, expiresIn } = await this.exchangeCode(code, flow.verifier);
+    const user = await this.lookup.user(token, sessionId);
+    if (!user) throw new HubUnavailableError('The Hub issued a token it then did not recognise', { status: 502 });
+    // `expires_in: 0` is a token that never expires, not a login that ends in a second: treat it
+    // (and any non-positive value) like a missing one.
+    const lifetime = expiresIn !== undefined && expiresIn > 0 ? expiresIn : DEFAULT_SESSION_AGE;
+    const maxAge = Math.min(Math.max(lifetime, 1), MAX_SESSION_AGE);
+    return redirect(next, [...clearStates, this.session.issue(token, maxAge, request), this.session.issueXsrf(token, request)]);
+  }
+
+  /** Exchanges an authorization code at `{apiUrl}/oauth2/token`. */
+  private async exchangeCode(code: string, verifier: string): Promise<{ token: string; expiresIn: number | undefined }> {
+    const c = this.config;
+    const form = new URLSearchParams({
+      client_id: c.clientId,
+      client_secret: c.apiToken,
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: c.oauthRedirectUri,
+      code_verifier: verifier,
+    }).toString();
+    const reply = await this.lookup.client.request('POST', '/oauth2/token', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `token ${c.apiToken}` },
+      body: form,
+    });
+    let data: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = JSON.parse(reply.text);
+      if (parsed && typeof parsed === 'object') data = parsed as Record<string, unknown>;
+    } catch {
+      // handled by status below
+    }
+    const oauthError = typeof data.error === 'string' ? oneLine(data.error, 64) : '';
+    if (reply.status === 401 || reply.status === 403 || oauthError === 'invalid_client' || oauthError === 'unauthorized_client') {
+      c.logger.error(
+        `The Hub rejected this service's OAuth client credentials (status ${reply.status}${oauthError ? `, ${oauthError}` : ''}): ` +
+          'JUPYTERHUB_API_TOKEN or JUPYTERHUB_CLIENT_ID is wrong for this service',
+      );
+      throw new ServiceCredentialsError("The Hub rejected this service's credentials");
+    }
+    if (reply.status >= 400 && reply.status < 500) {
+      throw new OAuthCallbackError(`The Hub did not accept the login (${oauthError || `status ${reply.status}`}). Try logging in again.`);
+    }
+    if (reply.status !== 200) {
+      throw new HubUnavailableError(`The Hub's token endpoint answered ${reply.status}`, { status: 502 });
+    }
+    const token = data.access_token;
+    if (typeof token !== 'string' || !/^[\x21-\x7e]{1,4096}$/.test(token)) {
+      throw new HubUnavailableError("The Hub's token endpoint sent no usable access_token", { status: 502 });
+    }
+    const expiresIn = typeof data.expires_in === 'number' && Number.isFinite(data.expires_in) ? data.expires_in : undefined;
+    return { token, expiresIn };
+  }
+
+  /**
+   * Logs out at `<prefix>logout`: clears the login and xsrf cookies, forgets the cached identity and
+   * redirects to the Hub's logout page (or the service prefix, per `logoutRedirect`).
+   */
+  logout(request: HubRequest): HubResponse {
+    const pairs = parseCookieHeader(request.headers.cookie);
+    const current = this.session.read(pairs);
+    if (current && current !== 'invalid') this.lookup.invalidate(current.token);
+    const c = this.config;
+    return redirect(c.logoutRedirect === 'hub' ? c.hubLogoutUrl : c.servicePrefix, [
+      this.cookies.clearSession(request),
+      this.cookies.clearXsrf(request),
+      ...this.clearStateCookies(pairs, request),
+    ]);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The lookup path: who owns a token, asked of the Hub (`GET {apiUrl}/user`) through the identity
+ * cache. Everything else in core reaches the Hub's answer through {@link UserLookup} alone, so a
+ * different store or lookup policy plugs in here.
+ */
+import { IdentityCache } from './cache';
+import type { HubAuthConfig } from './config';
+import { HubUnavailableError } from './errors';
+import { HubClient } from './hub-client';
+import { isWellFormedToken } from './token';
+import type { HubUser } from './types';
+import { toUserModel } from './user-model';
+
+/** Token lookups against the Hub, cached and coalesced. */
+export class UserLookup {
+  /** The Hub API client (also used for the OAuth code exchange and `apiRequest`). */
+  readonly client: HubClient;
+  private readonly cache: IdentityCache;
+
+  constructor(private readonly config: HubAuthConfig) {
+    this.client = new HubClient({
+      apiUrl: config.apiUrl,
+      tls: config.tls,
+      timeoutMs: config.requestTimeoutMs,
+      maxConcurrent: config.maxConcurrentLookups,
+      maxPending: config.maxPendingLookups,
+    });
+    this.cache = new IdentityCache({
+      maxAge: config.cacheMaxAge,
+      negativeMaxAge: config.negativeCacheMaxAge,
+      maxEntries: config.cacheMaxEntries,
+    });
+  }
+
+  /**
+   * The owner of `token` within the Hub login session `sessionId`: the frozen model, or `null` when
+   * the Hub says the token is not valid. Rejects with {@link HubUnavailableError}.
+   */
+  user(token: string, sessionId: string, useCache = true): Promise<HubUser | null> {
+    // No Hub has such a token; asking would cost a lookup and a cache entry, and a control character
+    // would make Node throw a TypeError while writing the header instead of answering "no user".
+    if (!isWellFormedToken(token)) return Promise.resolve(null);
+    const ask = () => this.ask(token);
+    if (!useCache) return ask();
+    return this.cache.get(this.cache.key(token, sessionId), ask);
+  }
+
+  /** The cached answer for `token`: a model, `null` for a known-bad token, `undefined` when not cached. */
+  cached(token: string, sessionId: string): HubUser | null | undefined {
+    return this.cache.peek(this.cache.key(token, sessionId));
+  }
+
+  private async ask(token: string): Promise<HubUser | null> {
+    const reply = await this.client.request('GET', '/user', { headers: { authorization: `token ${token}` } });
+    if (reply.status === 200) return toUserModel(reply.text);
+    if (reply.status === 401 || reply.status === 403) return null;
+    if (reply.status === 404) {
+      this.config.logger.error(`The Hub answered 404 for ${this.client.describe}/user: is JUPYTERHUB_API_URL right?`);
+    } else {
+      this.config.logger.warn(`The Hub answered ${reply.status} when identifying a token`);
+    }
+    throw new HubUnavailableError(`The Hub could not identify the token (status ${reply.status})`, { status: 502 });
+  }
+
+  /** Forgets a token's cached identity in every session. Returns the entries removed. */
+  invalidate(token: string): number {
+    return this.cache.deleteToken(token);
+  }
+
+  /** Hub lookups in flight. */
+  get inFlight(): number {
+    return this.client.inFlight;
+  }
+
+  /** Identities in the cache. */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /** Closes idle connections to the Hub. */
+  close(): void {
+    this.client.close();
+  }
+}

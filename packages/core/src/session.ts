@@ -1,0 +1,103 @@
+/**
+ * The browser session: the sealed login cookie that carries the Hub OAuth token, and the xsrf gate
+ * that cookie-authenticated unsafe requests must pass.
+ */
+import type { HubOAuthConfig } from './config';
+import { CookieSealer, getCookie, type CookiePairs, type ServiceCookies } from './cookies';
+import { safeEqual } from './crypto';
+import { XsrfError } from './errors';
+import { isUnsafeMethod } from './request';
+import type { HubRequest } from './types';
+import { XsrfTokens, readSubmittedXsrfToken } from './xsrf';
+
+/** What the login cookie holds (sealed). */
+interface SessionPayload {
+  /** The Hub OAuth access token. */
+  t: string;
+  /** Expiry, unix seconds. */
+  e: number;
+}
+
+/** An opened login cookie. */
+export interface OpenSession {
+  /** The Hub OAuth token inside. */
+  token: string;
+  /** Sealed under an older secret: re-issue it under the current one. */
+  stale: boolean;
+  /** Seconds left. */
+  remaining: number;
+}
+
+/** The outcome of the xsrf gate. */
+export interface XsrfCheck {
+  /** The session's xsrf token (for forms and scripts). */
+  token: string;
+  /** The xsrf cookie to set, when the browser had no valid one. */
+  setCookie: string | null;
+  /** Why an unsafe request is refused, if it is. */
+  error: XsrfError | null;
+}
+
+/** Login cookie and xsrf tokens of one service. */
+export class Session {
+  private readonly sealer: CookieSealer;
+  private readonly xsrf: XsrfTokens;
+
+  constructor(
+    config: HubOAuthConfig,
+    /** The service's cookies (names, paths, `Secure`). */
+    readonly cookies: ServiceCookies,
+  ) {
+    this.sealer = new CookieSealer(config.cookieSecrets, 'session');
+    this.xsrf = new XsrfTokens(config.cookieSecrets);
+  }
+
+  /** The `Set-Cookie` value of a login cookie carrying `token` for `maxAge` seconds. */
+  issue(token: string, maxAge: number, request: HubRequest): string {
+    const payload: SessionPayload = { t: token, e: Math.floor(Date.now() / 1000) + maxAge };
+    const name = this.cookies.sessionName;
+    return this.cookies.session(this.sealer.seal(name, JSON.stringify(payload)), maxAge, request);
+  }
+
+  /** Reads the login cookie: the Hub token inside, `'invalid'` (forged, expired, foreign), or `null` when absent. */
+  read(pairs: CookiePairs): OpenSession | 'invalid' | null {
+    const name = this.cookies.sessionName;
+    const raw = getCookie(pairs, name);
+    if (raw === undefined) return null;
+    const opened = this.sealer.open(name, raw);
+    if (!opened) return 'invalid';
+    try {
+      const data = JSON.parse(opened.payload) as Partial<SessionPayload>;
+      const remaining = (data.e ?? 0) - Math.floor(Date.now() / 1000);
+      if (typeof data.t !== 'string' || typeof data.e !== 'number' || remaining <= 0) return 'invalid';
+      return { token: data.t, stale: opened.stale, remaining };
+    } catch {
+      return 'invalid';
+    }
+  }
+
+  /** A new xsrf cookie for the session of `token` (after a login). */
+  issueXsrf(token: string, request: HubRequest): string {
+    return this.cookies.xsrf(this.xsrf.issue(token), request);
+  }
+
+  /**
+   * The xsrf gate, run before the Hub is asked (a forged request costs no lookup): the session's
+   * xsrf token (issued when the browser has no valid one) and, for an unsafe method, whether the
+   * request submitted it.
+   */
+  async checkXsrf(request: HubRequest, pairs: CookiePairs, sessionToken: string): Promise<XsrfCheck> {
+    const existing = this.xsrf.fromCookies(pairs, sessionToken);
+    const token = existing ?? this.xsrf.issue(sessionToken);
+    const check: XsrfCheck = { token, setCookie: existing ? null : this.cookies.xsrf(token, request), error: null };
+    if (!isUnsafeMethod(request.method)) return check;
+    const submitted = await readSubmittedXsrfToken(request);
+    const method = request.method.toUpperCase();
+    if (!submitted) {
+      check.error = new XsrfError(`'_xsrf' argument missing from ${method}: send the X-XSRFToken header or an _xsrf form field`);
+    } else if (!existing || !safeEqual(submitted, existing)) {
+      check.error = new XsrfError(`XSRF token does not match for ${method}: reload the page and try again`);
+    }
+    return check;
+  }
+}
