@@ -19,9 +19,10 @@ step "Docs: every snippet in the READMEs and docs/ type-checked, whole programs 
 "${PNPM[@]}" run --silent test:docs || status=1
 step "Consumer test: the packed packages installed with npm outside the workspace, on Node 20, 22 and 24"
 "${PNPM[@]}" run --silent test:consumer || status=1
-step "JupyterHub virtualenvs (pinned in test/hub/versions.json) and Chromium"
+step "JupyterHub virtualenvs (pinned in test/hub/versions.json), Chromium and nginx"
 bash scripts/ensure-hub.sh all
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-nginx.sh
 mkdir -p .tmp
 rm -f .tmp/jest-*.json
 step "Unit tests (fake Hub, all adapters on every supported framework major)"
