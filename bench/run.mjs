@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildHelpers } from './lib/build.mjs';
 import { burst } from './lib/burst.mjs';
+import { proxyPhase } from './phases/proxy.mjs';
 import { runLoad } from './lib/load.mjs';
 import { forkHelper, killAllChildren, startServer } from './lib/procs.mjs';
 import {
@@ -608,6 +609,13 @@ if (memory.failures) memory.problems.push(`${memory.failures} lookups failed`);
 if (memory.cacheSize !== memWarm + cfg.memIdentities) memory.problems.push(`cache holds ${memory.cacheSize}, expected ${memWarm + cfg.memIdentities}`);
 log(`memory: ${fmtInt(memory.perIdentity)} bytes per cached identity (the model alone: ${fmtInt(memory.perModel)} bytes; Hub reply ${memory.replyBytes} bytes)`);
 await memProc.stop();
+
+// Proxy phase (bench/phases/proxy.mjs): hubauth-proxy vs configurable-http-proxy vs direct, same upstream.
+log(`proxy phase: hubauth-proxy, configurable-http-proxy and direct, ${cfg.rounds} interleaved rounds`);
+const proxy = await proxyPhase({ cfg, fakeApiUrl, fakeCall: (op, args) => fake.call(op, args), user: fakeUser, log }).catch((err) => ({
+  rows: [['Proxy', 'hubauth-proxy ÷ configurable-http-proxy', 'INVALID', '≥ 1', 'invalid', String(err.message ?? err).split('\n')[0]]],
+  lines: [],
+}));
 await fake.stop();
 machine.loadEnd = loadAverage();
 
@@ -664,6 +672,8 @@ for (const fw of frameworks) {
   rows.push(['Memory', `heap bytes per cached identity (${fmtInt(cfg.memIdentities)} in the cache)`, ok ? fmtInt(memory.perIdentity) : 'INVALID', '—', ok ? 'reported' : 'invalid', `the frozen model alone: ${fmtInt(memory.perModel)} bytes (Hub reply ${memory.replyBytes} bytes); the rest is the cache entry and its SHA-256 key; plus ${fmtInt(memory.preallocatedPerSlot)} bytes per slot of cacheMaxEntries that lru-cache allocates up front`]);
 }
 
+rows.push(...proxy.rows);
+
 const esc = (s) => String(s).replace(/\|/g, '\\|');
 const table = [
   '| section | figure | measured | target | verdict | from |',
@@ -685,6 +695,8 @@ for (const [phase, summary] of [['cache warm, one token', warm], ['cache off, on
     );
   }
 }
+
+runLines.push(...proxy.lines);
 
 const totalSeconds = Math.round((Date.now() - t0) / 1000);
 const header = [

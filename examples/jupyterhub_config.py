@@ -41,6 +41,26 @@ for kind in ("api", "oauth"):
         )
         port += 1
 
+# A "third-party" app that knows nothing about JupyterHub (examples/proxy/notes-app.mjs), put behind
+# the Hub's login by hubauth-proxy, which starts it on a port of its own (PORT) and proxies HTTP and
+# its websocket to it with the user in X-Hubauth-User: /services/notes/
+c.JupyterHub.services.append(
+    {
+        "name": "notes",
+        "url": f"http://127.0.0.1:{port}",
+        "command": [
+            node,
+            str(here.parent / "packages" / "proxy" / "dist" / "bin.js"),
+            "--",
+            node,
+            str(here / "proxy" / "notes-app.mjs"),
+        ],
+        "environment": {"HUBAUTH_COOKIE_SECRET": cookie_secret},
+        "display": True,
+    }
+)
+port += 1
+
 c.JupyterHub.load_roles = [
     {
         "name": "user",

@@ -19,6 +19,9 @@ export async function buildHelpers() {
     format: 'esm',
     target: 'node20',
     logLevel: 'warning',
+    // CommonJS dependencies bundled into ESM (the fake Hub reaches core's cookie-signature) call
+    // require() for Node's built-ins: give the bundle one.
+    banner: { js: "import { createRequire as __hubauthCreateRequire } from 'node:module'; const require = __hubauthCreateRequire(import.meta.url);" },
   });
   return {
     hub: path.join(buildDir, 'hub.mjs'),

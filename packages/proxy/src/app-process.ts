@@ -27,7 +27,18 @@ export interface AppProcessOptions {
   logger?: HubAuthLogger;
 }
 
-/** Events: `ready` (the app accepts connections), `exit` (code, signal) once it has exited for good. */
+/**
+ * The app behind the proxy, as a child process. Events: `ready` (it accepts connections, after a
+ * start or a restart), `exit` (code, signal) once it has exited for good.
+ *
+ * @example
+ * ```ts
+ * const app = new AppProcess({ command: ['streamlit', 'run', 'app.py', '--server.port', '{port}'], port: 8501 });
+ * app.once('exit', (code) => process.exit(code ?? 1));
+ * await app.start(); // resolves once 127.0.0.1:8501 accepts connections
+ * process.once('SIGTERM', () => void app.stop('SIGTERM'));
+ * ```
+ */
 export class AppProcess extends EventEmitter<{ ready: []; exit: [code: number | null, signal: NodeJS.Signals | null] }> {
   private child: ChildProcess | null = null;
   private stopping = false;

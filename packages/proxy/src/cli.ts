@@ -60,12 +60,18 @@ const OPTIONS = {
 
 /** What the command line asks for. */
 export interface CliPlan {
+  /** Options for {@link HubAuthProxy}. */
   proxy: HubAuthProxyOptions;
+  /** Where the proxy listens. */
   host: string;
   port: number;
+  /** The app's command (after `--`), empty when there is none. */
   command: string[];
+  /** Milliseconds the app has to start listening. */
   readyTimeoutMs: number;
+  /** What to do when the app exits. */
   restart: 'never' | 'on-failure' | 'always';
+  /** `--help` was given. */
   help: boolean;
 }
 
@@ -134,7 +140,15 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   };
 }
 
-/** Runs the CLI; resolves with the exit code. */
+/**
+ * Runs `hubauth-proxy` until it is stopped (a signal, or the app's exit); resolves with the exit code
+ * (2 for a configuration error).
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(['--upstream', 'http://127.0.0.1:8501', '--hub-groups', 'staff']);
+ * ```
+ */
 export async function main(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let plan: CliPlan;
   try {
