@@ -8,7 +8,8 @@
  * - a forged, foreign, replayed, expired, missing, duplicated or oversized login state is refused
  *   with a 4xx before any code exchange;
  * - a forged, truncated, foreign, rotated-out or revoked login cookie makes the caller anonymous;
- * - cookie-authenticated unsafe requests need the session's xsrf token; header tokens win;
+ * - cookie-authenticated unsafe requests, and reads other than navigations, requests without fetch
+ *   metadata and same-origin no-cors ones, need the session's xsrf token; header tokens win;
  * - malformed credentials get 400/401 (or Node's own 4xx) without a Hub call;
  * - a failing Hub gives 502/503 within the timeout, cached users keep working, and it recovers;
  * - no response, header or log line ever carries a token, the cookie secret or the API token.
@@ -19,6 +20,7 @@ import { startFakeHub, type Fault, type FakeHub, type FakeUser } from '@hubauth/
 import { USERS } from '../contract/scenarios';
 import { PREFIX, type ContractApp, type ContractAppFactory } from '../contract/types';
 import { RawJar, header, headerValues, rawRequest, type RawRequest, type RawResponse } from './http';
+import { runHardening } from './hardening';
 import { watchUnhandledRejections, type RejectionWatch } from './unhandled';
 import { HEADER_VECTORS, NEXT_VECTORS, unsafeLocationReason, type HeaderVector } from './vectors';
 
@@ -50,6 +52,11 @@ function secret(): string {
 function withCookie(base: readonly Pair[], jar: RawJar | string): Pair[] {
   const cookie = typeof jar === 'string' ? jar : jar.header();
   return cookie ? [...base, ['cookie', cookie]] : [...base];
+}
+
+/** A page's own script reading with `fetch()`: the jar's cookies and its xsrf token, as JupyterHub's rule requires. */
+function script(jar: RawJar): Pair[] {
+  return [...withCookie(FETCH, jar), ['x-xsrftoken', jar.cookies.get('_xsrf') ?? '']];
 }
 
 /** Fails with the status and the start of the body when the status is not one of `allowed`. */
@@ -441,15 +448,14 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
         await expectRefused(targetOf(a.callback), `${STATE_COOKIE}=${foreign}; ${STATE_COOKIE}=junk.junk; ${STATE_COOKIE}=${foreign}`);
       });
 
-      test('a junk duplicate beside the flow cookie does not block it (both orders)', async () => {
+      // A second cookie of the flow's name can only have been planted: refused, whichever comes first.
+      test('a duplicate beside the flow cookie, in either order: refused before any exchange', async () => {
         for (const junkFirst of [true, false]) {
           const { jar, callback } = await flow();
           const own = `${STATE_COOKIE}=${jar.cookies.get(STATE_COOKIE)}`;
           const junk = `${STATE_COOKIE}=${flip(jar.cookies.get(STATE_COOKIE) as string, 4)}`;
-          reset();
-          const res = await send(await main(), { target: targetOf(callback), headers: withCookie(NAVIGATE, junkFirst ? `${junk}; ${own}` : `${own}; ${junk}`) });
-          expect(res.status).toBe(302);
-          expect(hub.calls.token).toBe(1);
+          const res = await expectRefused(targetOf(callback), junkFirst ? `${junk}; ${own}` : `${own}; ${junk}`);
+          expect(headerValues(res, 'set-cookie').some((c) => c.startsWith(`${STATE_COOKIE}=;`))).toBe(true);
         }
       });
 
@@ -495,7 +501,7 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
     describe('login cookie: anything but a live cookie of this service is anonymous, never a 5xx', () => {
       async function expectAnonymous(target: ContractApp, cookie: string, clears = true): Promise<void> {
         reset();
-        const api = await send(target, { target: `${PREFIX}api/me`, headers: withCookie(FETCH, cookie) });
+        const api = await send(target, { target: `${PREFIX}api/me`, headers: withCookie(API, cookie) });
         expectStatus(api, [401]);
         if (clears) expect(headerValues(api, 'set-cookie').some((c) => c.startsWith(`${COOKIE}=;`))).toBe(true);
         const nav = await send(target, { target: `${PREFIX}api/me`, headers: withCookie(NAVIGATE, cookie) });
@@ -505,7 +511,7 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
 
       test('a live cookie works (the control case)', async () => {
         const jar = await login(await main(), USERS.alice);
-        const res = await get(await main(), `${PREFIX}api/me`, withCookie(FETCH, jar));
+        const res = await get(await main(), `${PREFIX}api/me`, script(jar));
         expect(res.status).toBe(200);
         expect((JSON.parse(res.body) as { name: string }).name).toBe('alice');
       });
@@ -546,12 +552,12 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
         expect(hub.calls.user).toBe(0);
         // While the old secret is still listed second, the cookie works and is re-issued under the new one.
         const rotating = await app('rotating', () => ({ ...baseOptions(), cookieSecret: [NEW_SECRET, SECRET] }));
-        const res = await get(rotating, `${PREFIX}api/me`, withCookie(FETCH, jar));
+        const res = await get(rotating, `${PREFIX}api/me`, script(jar));
         expect(res.status).toBe(200);
         const reissued = new RawJar().apply(res).cookies.get(COOKIE);
         expect(reissued).toBeTruthy();
         expect(reissued).not.toBe(jar.cookies.get(COOKIE));
-        const after = await get(rotatedOut, `${PREFIX}api/me`, withCookie(FETCH, `${COOKIE}=${reissued}`));
+        const after = await get(rotatedOut, `${PREFIX}api/me`, withCookie(API, `${COOKIE}=${reissued}`));
         expect(after.status).toBe(200);
       });
 
@@ -561,7 +567,7 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
         const value = jar.cookies.get('service-other') as string;
         expect(value).toBeTruthy();
         // It works where it belongs...
-        expect((await get(other, `${PREFIX}api/me`, withCookie(FETCH, jar))).status).toBe(200);
+        expect((await get(other, `${PREFIX}api/me`, script(jar))).status).toBe(200);
         // ...not here, under its own name (not ours: ignored) or renamed to ours (bound to its name).
         await expectAnonymous(await main(), `service-other=${value}`, false);
         await expectAnonymous(await main(), `${COOKIE}=${value}`);
@@ -571,7 +577,7 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
       test('a token revoked at the Hub stops working once the cache entry expires', async () => {
         const cached = await app('short-cache', () => ({ ...baseOptions(), cacheMaxAge: 0.2, negativeCacheMaxAge: 0 }));
         const jar = await login(cached, USERS.alice);
-        expect((await get(cached, `${PREFIX}api/me`, withCookie(FETCH, jar))).status).toBe(200);
+        expect((await get(cached, `${PREFIX}api/me`, script(jar))).status).toBe(200);
         harvest();
         for (const r of hub.requests) {
           const auth = String(r.headers.authorization ?? '');
@@ -581,13 +587,15 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
         await expectAnonymous(cached, jar.header());
       });
 
-      test('duplicated login cookies: the first one decides', async () => {
+      // A second cookie of our name can only have been planted (by a sibling host, or with a longer
+      // Path): neither one is trusted, whichever comes first.
+      test('duplicated login cookies, in either order: anonymous and cleared', async () => {
         const jar = await login(await main(), USERS.alice);
         const valid = `${COOKIE}=${jar.cookies.get(COOKIE)}`;
         const junk = `${COOKIE}=${flip(jar.cookies.get(COOKIE) as string, 3)}`;
-        expect((await get(await main(), `${PREFIX}api/me`, withCookie(FETCH, `${valid}; ${junk}`))).status).toBe(200);
-        const res = await get(await main(), `${PREFIX}api/me`, withCookie(FETCH, `${junk}; ${valid}`));
-        expect(res.status).toBe(401);
+        await expectAnonymous(await main(), `${valid}; ${junk}`);
+        await expectAnonymous(await main(), `${junk}; ${valid}`);
+        expect(hub.calls.user).toBe(0);
       });
     });
 
@@ -647,10 +655,18 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
         expect(header(res, 'location')).toBe('');
       });
 
-      test('safe methods need no token', async () => {
+      // JupyterHub's rule (_needs_check_xsrf): reads exempt only as navigations, without fetch
+      // metadata, or as same-origin no-cors requests; a script's cors read needs the token.
+      test('safe methods need no token as navigations or without fetch metadata; a cors read does', async () => {
         for (const method of ['GET', 'HEAD'] as const) {
-          const res = await send(await main(), { method, target: `${PREFIX}api/me`, headers: withCookie(FETCH, alice) });
-          expect({ method, status: res.status }).toEqual({ method, status: 200 });
+          for (const client of [NAVIGATE, API]) {
+            const res = await send(await main(), { method, target: `${PREFIX}api/me`, headers: withCookie(client, alice) });
+            expect({ method, status: res.status }).toEqual({ method, status: 200 });
+          }
+          const cors = await send(await main(), { method, target: `${PREFIX}api/me`, headers: withCookie(FETCH, alice) });
+          expect({ method, status: cors.status }).toEqual({ method, status: 403 });
+          const withToken = await send(await main(), { method, target: `${PREFIX}api/me`, headers: script(alice) });
+          expect({ method, status: withToken.status }).toEqual({ method, status: 200 });
         }
       });
 
@@ -766,8 +782,8 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
         const cached = await get(target, `${PREFIX}api/me`, [...API, ['authorization', `token ${cachedToken}`]]);
         expect(cached.status).toBe(200);
         // A browser session is not logged out by the outage: same failure, and its cookie is kept.
-        for (const client of [FETCH, NAVIGATE]) {
-          const browser = await send(await uncached(), { target: `${PREFIX}api/me`, headers: withCookie(client, session) });
+        for (const headers of [script(session), withCookie(NAVIGATE, session)]) {
+          const browser = await send(await uncached(), { target: `${PREFIX}api/me`, headers });
           expectStatus(browser, statuses);
           expect(sessionCleared(browser)).toBe(false);
           expect(header(browser, 'location')).toBe('');
@@ -775,7 +791,7 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
         faultHub.setFault(null);
         const recovered = await get(target, `${PREFIX}api/me`, [...API, ['authorization', `token ${fresh}`]]);
         expect(recovered.status).toBe(200);
-        expect((await get(await uncached(), `${PREFIX}api/me`, withCookie(FETCH, session))).status).toBe(200);
+        expect((await get(await uncached(), `${PREFIX}api/me`, script(session))).status).toBe(200);
       });
 
       // Documented: the Hub's 401 (like its 403) means "this token is not valid", not an outage. A
@@ -788,7 +804,7 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
         faultHub.setFault({ type: 'status', status: 401 });
         const res = await get(target, `${PREFIX}api/me`, [...API, ['authorization', `token ${fresh}`]]);
         expect(res.status).toBe(401);
-        const browser = await get(await uncached(), `${PREFIX}api/me`, withCookie(FETCH, session.clone()));
+        const browser = await get(await uncached(), `${PREFIX}api/me`, script(session.clone()));
         expect(browser.status).toBe(401);
         expect(sessionCleared(browser)).toBe(true);
         expect((await get(target, `${PREFIX}api/me`, [...API, ['authorization', `token ${cachedToken}`]])).status).toBe(200);
@@ -844,4 +860,5 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
       });
     });
   });
+  runHardening(name, factory);
 }

@@ -230,7 +230,12 @@ export function runContract(name: string, factory: ContractAppFactory): void {
         const auth = String(t.headers.authorization ?? '');
         if (auth.startsWith('token ') && !Object.values(tokens).includes(auth.slice(6))) hub.revokeToken(auth.slice(6));
       }
-      const after = await request(target.server).get(`${PREFIX}api/me`).set(clientHeaders('fetch')).set('cookie', jar.header());
+      // A page's script sends its xsrf token with every cookie-authenticated fetch (JupyterHub's rule).
+      const after = await request(target.server)
+        .get(`${PREFIX}api/me`)
+        .set(clientHeaders('fetch'))
+        .set('cookie', jar.header())
+        .set('x-xsrftoken', jar.cookies.get('_xsrf') ?? '');
       expect(after.status).toBe(401);
     });
   });

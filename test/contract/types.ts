@@ -3,7 +3,7 @@
  * (test/contract/scenarios.ts) runs unchanged against Express, Koa and Fastify.
  */
 import type { Server } from 'node:http';
-import type { HubAuthMiddlewareOptions } from '@hubauth/core';
+import type { HubAuthMiddlewareOptions, HubAuthenticatedOptions } from '@hubauth/core';
 
 /** Routes every contract app serves, all under the service prefix `PREFIX`. */
 export const PREFIX = '/services/whoami/';
@@ -20,12 +20,22 @@ export const PREFIX = '/services/whoami/';
  * - `GET  PREFIX + 'custom'`   guarded `{ scopes: ['custom:reports'] }` → 200 JSON of the user
  * - `GET  PREFIX + 'users-only'` guarded `{ allowServices: false }`     → 200 JSON of the user
  * - `GET  PREFIX + 'api-only'` guarded `{ onUnauthenticated: 'reject' }` → 200 JSON of the user
+ * - `GET  PREFIX + 'services'` guarded `{ allowServices: true }`       → 200 JSON of the user
+ * - `GET  PREFIX + 'team'`     guarded by the object `teamPolicy()` returned, kept as `ContractApp.team`
+ *                              (the adversarial suite edits it after the guard was created) → 200 JSON of the user
  * - `GET  PREFIX + 'open'`     not guarded → 200 JSON `{ user: <hubUser or null>, xsrf: <xsrf token or null> }`
  * JSON of the user = the `HubUser` as set on the request by the adapter.
  */
 export interface ContractApp {
   server: Server;
   close(): Promise<void>;
+  /** The very options object given to the `team` route's guard. */
+  team: HubAuthenticatedOptions;
+}
+
+/** The `team` route's guard options, a fresh mutable object per app: `{ hubUsers: ['alice'] }`. */
+export function teamPolicy(): HubAuthenticatedOptions & { hubUsers: string[] } {
+  return { hubUsers: ['alice'] };
 }
 
 /** Builds a listening app (on 127.0.0.1, any port) with the adapter under test. */

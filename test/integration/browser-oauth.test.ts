@@ -9,7 +9,7 @@
  *    and what each Hub does with it;
  * 6. two concurrent logins in two tabs, finished in either order, each landing on its own URL;
  * 9. API call vs navigation in the browser: `fetch()` without a login → 401, navigation → the Hub;
- * 10. xsrf on a cookie-authenticated POST: no `X-XSRFToken` → 403, the `_xsrf` cookie's value → 200;
+ * 10. xsrf on cookie-authenticated fetch(): no `X-XSRFToken` → 403 (GET and POST), the `_xsrf` cookie's value → 200;
  * 7. logout at the Hub (`/hub/logout`): the Hub deletes the OAuth tokens of its session and clears
  *    its session-id cookie; the services' login cookies stay. A service's cached identity is keyed
  *    on the token AND the Hub session id (as in JupyterHub), so:
@@ -308,16 +308,20 @@ describe.each(HUB_VERSIONS.map((v) => [v] as [HubVersion]))('JupyterHub %s: brow
     );
   });
 
-  describe('10. xsrf on cookie-authenticated POST', () => {
-    test.each(FRAMEWORKS)('%s: POST without X-XSRFToken → 403; with the _xsrf cookie value → 200', (fw) =>
+  describe('10. xsrf on cookie-authenticated fetch()', () => {
+    test.each(FRAMEWORKS)('%s: GET or POST without X-XSRFToken → 403; with the _xsrf cookie value → 200', (fw) =>
       fx.run(async ({ ix }) => {
         const page = await freshBrowser();
         const service = oauthService(fw);
         await loginThroughService(page, ix, ix.url(service), 'alice');
         const echo = `${ix.prefix(service)}echo`;
 
-        const get = await pageFetch(page, ix.prefix(service));
-        expect(get.status).toBe(200); // safe methods need no xsrf token
+        // JupyterHub's rule: a script's fetch() is a cors request, which needs the token even for GET
+        const bare = await pageFetch(page, ix.prefix(service));
+        expect(bare.status).toBe(403);
+        expect(JSON.parse(bare.body)).toEqual(expect.objectContaining({ code: 'ERR_HUBAUTH_XSRF' }));
+        const get = await pageFetch(page, ix.prefix(service), { xsrf: 'from-cookie' });
+        expect(get.status).toBe(200);
         const missing = await pageFetch(page, echo, { method: 'POST' });
         expect(missing.status).toBe(403);
         expect(JSON.parse(missing.body)).toEqual(expect.objectContaining({ code: 'ERR_HUBAUTH_XSRF' }));
@@ -436,7 +440,7 @@ describe.each(HUB_VERSIONS.map((v) => [v] as [HubVersion]))('JupyterHub %s: brow
           expect(response?.status()).toBe(403);
           expect(page.url()).toBe(url); // not sent to the Hub: no login loop
           expect(await page.locator('h1').innerText()).toBe('403 Forbidden');
-          const fetched = await pageFetch(page, ix.prefix(service));
+          const fetched = await pageFetch(page, ix.prefix(service), { xsrf: 'from-cookie' });
           expect(fetched.status).toBe(403);
           expect(JSON.parse(fetched.body)).toEqual(expect.objectContaining({ code: 'ERR_HUBAUTH_FORBIDDEN' }));
           // the login cookie stays: the Hub still knows the token, it just no longer grants access

@@ -5,9 +5,9 @@
  */
 import type { HubAuthConfig, HubOAuthConfig } from './config';
 import { parseCookieHeader, sessionIdOf } from './cookies';
-import { ForbiddenError, HubUnavailableError, isHubAuthError, type HubAuthError } from './errors';
+import { ForbiddenError, HubUnavailableError, XsrfError, isHubAuthError, type HubAuthError } from './errors';
 import type { UserLookup } from './lookup';
-import { isWebsocket } from './request';
+import { isForeignWebsocketOrigin, isWebsocket, pathOf } from './request';
 import type { Session } from './session';
 import { extractToken, type TokenSource } from './token';
 import type { HubRequest, HubUser } from './types';
@@ -78,8 +78,26 @@ export function headerToken(lookup: UserLookup, config: Pick<HubAuthConfig, 'all
   };
 }
 
-/** The login cookie set at the end of a browser login; unsafe requests must pass the xsrf gate. */
-export function sessionCookie(session: Session, lookup: UserLookup, config: Pick<HubOAuthConfig, 'allowWebsocketCookieAuth'>): CredentialSource {
+/**
+ * Logs a cookie sent more than once where one is expected (its name and the path, never a value):
+ * a sibling host or a longer Path planted one.
+ */
+export function warnDuplicateCookie(logger: HubAuthConfig['logger'], name: string, request: HubRequest): void {
+  logger.warn(
+    `Cookie ${name} was sent more than once on ${request.method.toUpperCase()} ${pathOf(request.url).slice(0, 200)}: ` +
+      'treated as tampered (a sibling host or a longer Path can plant one; cookieHostPrefix prevents it)',
+  );
+}
+
+/**
+ * The login cookie set at the end of a browser login. Requests it authenticates pass the xsrf gate
+ * (JupyterHub's rule), and websocket upgrades must come from this service's own pages (`Origin`).
+ */
+export function sessionCookie(
+  session: Session,
+  lookup: UserLookup,
+  config: Pick<HubOAuthConfig, 'allowWebsocketCookieAuth' | 'publicUrl' | 'logger'>,
+): CredentialSource {
   const skip = (request: HubRequest) => !config.allowWebsocketCookieAuth && isWebsocket(request);
   return {
     async identify(request, fail) {
@@ -88,11 +106,17 @@ export function sessionCookie(session: Session, lookup: UserLookup, config: Pick
       const opened = session.read(pairs);
       if (opened === null) return null;
       const identity = anonymous();
-      if (opened === 'invalid') {
+      if (opened === 'invalid' || opened === 'duplicate') {
+        if (opened === 'duplicate') warnDuplicateCookie(config.logger, session.cookies.sessionName, request);
         identity.setCookies.push(session.cookies.clearSession(request));
         return identity;
       }
       identity.source = 'cookie';
+      // Browsers send cookies with a websocket whatever page opened it: only our own pages may use them.
+      if (isWebsocket(request) && isForeignWebsocketOrigin(request, config.publicUrl)) {
+        identity.error = new XsrfError("Cross-origin websocket refused: its Origin is not this service's, and the login cookie only works for this service's own pages");
+        return identity;
+      }
       const xsrf = await session.checkXsrf(request, pairs, opened.token);
       identity.xsrfToken = xsrf.token;
       if (xsrf.setCookie) identity.setCookies.push(xsrf.setCookie);

@@ -141,7 +141,8 @@ export class ForbiddenError extends HubAuthError {
 }
 
 /**
- * A cookie-authenticated unsafe request (POST, PUT, DELETE, ...) lacks a valid xsrf token.
+ * A cookie-authenticated request that needs the xsrf token (unsafe methods, a page's `fetch()`,
+ * JupyterHub's rule) lacks a valid one, or a cookie-authenticated websocket comes from another origin.
  * Status 403. Code `ERR_HUBAUTH_XSRF`.
  */
 export class XsrfError extends HubAuthError {

@@ -13,7 +13,7 @@ import { ForbiddenError, UnauthenticatedError, type HubAuthError } from './error
 import { hubApiRequest } from './hub-api';
 import type { Login } from './login';
 import { UserLookup } from './lookup';
-import { accessDenial, DenialMemo, type AccessPolicy } from './policy';
+import { accessDenial, DenialMemo, freezePolicy, type AccessPolicy } from './policy';
 import { renderError } from './render';
 import { isNavigation, isUnsafeMethod } from './request';
 import { matchRoute, type HubRoute, type HubRouteName } from './routes';
@@ -21,7 +21,7 @@ import { checkScopes } from './scopes';
 import { extractToken } from './token';
 import type { HubRequest, HubResponse, HubUser } from './types';
 
-export { isNavigation, isUnsafeMethod, SESSION_ID_COOKIE };
+export { freezePolicy, isNavigation, isUnsafeMethod, SESSION_ID_COOKIE };
 export type { AccessPolicy, Identity, IdentitySource };
 
 /** The outcome of a guard: let the request through, send a redirect, or fail with an error. */

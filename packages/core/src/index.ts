@@ -8,7 +8,8 @@
  *
  * @packageDocumentation
  */
-export { HubAuth, isNavigation, isUnsafeMethod, SESSION_ID_COOKIE } from './hub-auth';
+export { HubAuth, freezePolicy, isNavigation, isUnsafeMethod, SESSION_ID_COOKIE } from './hub-auth';
+export { acceptsHtml, forwardedProto, isForeignWebsocketOrigin, needsXsrfCheck } from './request';
 export type { AccessPolicy, GuardDecision, Identity, IdentitySource } from './hub-auth';
 export { HubOAuth } from './hub-oauth';
 export { resolveHubAuthConfig, resolveHubOAuthConfig } from './config';
@@ -21,7 +22,7 @@ export { safeNextUrl } from './oauth';
 export { XSRF_COOKIE } from './cookies';
 export type { HubRoute, HubRouteName } from './routes';
 export type { HubRequest, HubRequestHeaders, HubResponse, HubServer, HubUser } from './types';
-export { HubAuthFlow, createHubAuth } from './adapter/flow';
+export { HubAuthFlow, createHubAuth, freezeGuardOptions } from './adapter/flow';
 export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './adapter/flow';
 export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, MAX_XSRF_FORM_BYTES } from './adapter/web';
 export type { WebRequestInit } from './adapter/web';

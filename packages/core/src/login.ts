@@ -7,9 +7,11 @@
 import type { HubOAuthConfig } from './config';
 import { CookieSealer, parseCookieHeader, sessionIdOf, type CookiePairs, type ServiceCookies } from './cookies';
 import { randomLetters, safeEqual } from './crypto';
-import { HubUnavailableError, OAuthCallbackError, OAuthStateError, ServiceCredentialsError } from './errors';
+import { warnDuplicateCookie } from './credentials';
+import { HubUnavailableError, OAuthCallbackError, OAuthStateError, ServiceCredentialsError, type HubAuthError } from './errors';
 import type { UserLookup } from './lookup';
-import { StateCodec, safeNextUrl } from './oauth';
+import { StateCodec, safeNextUrl, type StateCookie } from './oauth';
+import { renderError } from './render';
 import { pathOf, queryParam } from './request';
 import type { HubRoute } from './routes';
 import type { Session } from './session';
@@ -19,6 +21,13 @@ import type { HubRequest, HubResponse } from './types';
 const MAX_SESSION_AGE = 365 * 86_400;
 /** Most logins one browser may have in flight; starting another drops the oldest. */
 const MAX_PENDING_LOGINS = 5;
+/**
+ * Most state cookies opened per request. More than a browser can have pending: anything beyond is
+ * junk (planted, or sent to make every anonymous request decrypt hundreds of values).
+ */
+const MAX_STATE_COOKIES_READ = 8;
+/** Most state cookies cleared per response, so junk cannot blow the reply past header limits. */
+const MAX_STATE_COOKIES_CLEARED = 10;
 /** Lifetime when the Hub does not say (its own default, 14 days). */
 const DEFAULT_SESSION_AGE = 14 * 86_400;
 
@@ -66,12 +75,13 @@ export class Login {
   begin(request: HubRequest, next: string): HubResponse {
     const c = this.config;
     const pairs = parseCookieHeader(request.headers.cookie);
-    const flow = this.stateCodec.create(safeNextUrl(next, c.servicePrefix));
-    const stale = this.staleStateCookies(pairs);
-    // A login already in flight keeps its cookie; this one gets a suffixed name.
+    const { live, stale } = this.pendingLogins(pairs);
+    // A login already in flight keeps its cookie, and a name sent twice cannot be trusted: this one
+    // then gets a suffixed name. The name is sealed in the state, so the callback opens only that cookie.
     const base = this.cookies.stateName;
-    const taken = pairs.some(([n]) => n === base) && !stale.includes(base);
+    const taken = live.includes(base) || pairs.filter(([n]) => n === base).length > 1;
     const name = taken ? `${base}-${randomLetters(8)}` : base;
+    const flow = this.stateCodec.create(safeNextUrl(next, c.servicePrefix), Date.now(), name);
     const params = new URLSearchParams({
       client_id: c.clientId,
       redirect_uri: c.oauthRedirectUri,
@@ -86,37 +96,85 @@ export class Login {
         location: `${c.authorizeUrl}?${params.toString()}`,
         'cache-control': 'no-store',
         'set-cookie': [
-          ...stale.filter((n) => n !== name).map((n) => this.cookies.clearState(n, request)),
+          ...stale
+            .filter((n) => n !== name)
+            .slice(0, MAX_STATE_COOKIES_CLEARED)
+            .map((n) => this.cookies.clearState(n, request)),
           this.cookies.state(name, flow.cookie, c.stateMaxAge, request),
         ],
       },
     };
   }
 
-  private stateCookies(pairs: CookiePairs): Array<readonly [string, string]> {
-    return pairs.filter(([n]) => this.cookies.isState(n));
+  /** This browser's state cookies by name, in header order, with every value sent under each name. */
+  private stateCookies(pairs: CookiePairs): Map<string, string[]> {
+    const byName = new Map<string, string[]>();
+    for (const [name, value] of pairs) {
+      if (!this.cookies.isState(name)) continue;
+      const values = byName.get(name);
+      if (values) values.push(value);
+      else byName.set(name, [value]);
+    }
+    return byName;
   }
 
   /**
-   * State cookies to drop when a new login starts: unreadable or expired ones, and the oldest beyond
-   * {@link MAX_PENDING_LOGINS} - 1, so abandoned logins cannot grow the Cookie header without bound.
+   * The logins in flight (`live`, newest first, at most {@link MAX_PENDING_LOGINS} - 1 kept, so
+   * abandoned logins cannot grow the Cookie header without bound) and the state cookies to drop
+   * (`stale`): unreadable, expired, sent twice, the oldest beyond the bound, and any beyond the first
+   * {@link MAX_STATE_COOKIES_READ}, which are not even opened.
    */
-  private staleStateCookies(pairs: CookiePairs): string[] {
+  private pendingLogins(pairs: CookiePairs): { live: string[]; stale: string[] } {
     const live: Array<{ name: string; issuedAt: number }> = [];
     const stale: string[] = [];
-    for (const [name, value] of this.stateCookies(pairs)) {
-      const flow = this.stateCodec.openCookie(value);
+    let opened = 0;
+    for (const [name, values] of this.stateCookies(pairs)) {
+      if (values.length > 1 || opened >= MAX_STATE_COOKIES_READ) {
+        stale.push(name);
+        continue;
+      }
+      opened++;
+      const flow = this.stateCodec.openCookie(values[0] as string);
       if (flow) live.push({ name, issuedAt: flow.issuedAt });
       else stale.push(name);
     }
     live.sort((a, b) => b.issuedAt - a.issuedAt);
     for (const { name } of live.slice(MAX_PENDING_LOGINS - 1)) stale.push(name);
-    return stale;
+    return { live: live.slice(0, MAX_PENDING_LOGINS - 1).map((l) => l.name), stale };
   }
 
-  private clearStateCookies(pairs: CookiePairs, request: HubRequest): string[] {
-    const names = new Set(this.stateCookies(pairs).map(([n]) => n));
+  /** Clears `first` (when given) and up to {@link MAX_STATE_COOKIES_CLEARED} state cookies in all. */
+  private clearStateCookies(pairs: CookiePairs, request: HubRequest, first?: string): string[] {
+    const names = new Set<string>(first ? [first] : []);
+    for (const name of this.stateCookies(pairs).keys()) {
+      if (names.size >= MAX_STATE_COOKIES_CLEARED) break;
+      names.add(name);
+    }
     return [...names].map((n) => this.cookies.clearState(n, request));
+  }
+
+  /**
+   * The state cookie of the flow `state` names: the flow, `'duplicate'` when its name was sent more
+   * than once, or `null`. States sealed before the cookie name was (older versions) look at the first few.
+   */
+  private flowCookie(pairs: CookiePairs, state: { id: string; cookie?: string }): { name: string; flow: StateCookie | 'duplicate' } | null {
+    const cookies = this.stateCookies(pairs);
+    const names = state.cookie !== undefined ? [state.cookie] : [...cookies.keys()].slice(0, MAX_STATE_COOKIES_READ);
+    for (const name of names) {
+      const values = this.cookies.isState(name) ? cookies.get(name) : undefined;
+      if (!values) continue;
+      if (values.length > 1) return { name, flow: 'duplicate' };
+      const candidate = this.stateCodec.openCookie(values[0] as string);
+      if (candidate && safeEqual(candidate.id, state.id)) return { name, flow: candidate };
+    }
+    return null;
+  }
+
+  /** A refusal answered here, so that it can clear cookies (a thrown error cannot carry them). */
+  private refuse(error: HubAuthError, request: HubRequest, setCookies: string[]): HubResponse {
+    const response = renderError(error, request);
+    response.headers['set-cookie'] = setCookies;
+    return response;
   }
 
   /**
@@ -143,23 +201,23 @@ export class Login {
     const next = state ? safeNextUrl(state.next, c.servicePrefix) : c.servicePrefix;
 
     const pairs = parseCookieHeader(request.headers.cookie);
-    let flow: { verifier: string } | null = null;
-    if (state) {
-      for (const [, value] of this.stateCookies(pairs)) {
-        const candidate = this.stateCodec.openCookie(value);
-        if (candidate && safeEqual(candidate.id, state.id)) {
-          flow = candidate;
-          break;
-        }
-      }
+    const found = state ? this.flowCookie(pairs, state) : null;
+    const clearStates = this.clearStateCookies(pairs, request, found?.name);
+    if (found?.flow === 'duplicate') {
+      warnDuplicateCookie(c.logger, found.name, request);
+      return this.refuse(
+        new OAuthStateError('This login was refused: its state cookie was sent twice, so one was planted by another site. Try logging in again.'),
+        request,
+        clearStates,
+      );
     }
-    const clearStates = this.clearStateCookies(pairs, request);
+    const flow = found?.flow ?? null;
     const sessionId = sessionIdOf(request.headers);
+    const current = this.session.read(pairs);
     if (!flow) {
       // A finished, stale (even expired) or unknown flow from a browser that is already logged in: just
       // go on, as the Hub's own service code does. Nothing is exchanged, so nothing can be forged here.
-      const current = this.session.read(pairs);
-      if (current && current !== 'invalid') {
+      if (current && current !== 'invalid' && current !== 'duplicate') {
         const user = await this.lookup.user(current.token, sessionId).catch(() => null);
         if (user) return redirect(next, clearStates);
       }
@@ -168,9 +226,32 @@ export class Login {
       throw new OAuthStateError('OAuth state does not match this browser (the login was finished, expired, or started elsewhere). Try logging in again.');
     }
 
+    if (current === 'duplicate') {
+      // Setting ours would still leave the planted one beside it: the browser would loop through logins.
+      warnDuplicateCookie(c.logger, this.cookies.sessionName, request);
+      return this.refuse(
+        new OAuthStateError("This browser sends two login cookies for this service, one set by another site of this domain. Clear this site's cookies, then log in again."),
+        request,
+        [...clearStates, this.cookies.clearSession(request)],
+      );
+    }
     const { token, expiresIn } = await this.exchangeCode(code, flow.verifier);
     const user = await this.lookup.user(token, sessionId);
     if (!user) throw new HubUnavailableError('The Hub issued a token it then did not recognise', { status: 502 });
+    // A login never switches a browser from one identity to another: a login started elsewhere (a
+    // state cookie planted by a sibling host) must not silently replace the victim's session.
+    const previous = current && current !== 'invalid' ? await this.lookup.user(current.token, sessionId) : null;
+    if (previous && (previous.name !== user.name || previous.kind !== user.kind)) {
+      c.logger.warn(
+        `Refused an OAuth callback for ${user.kind} ${user.name} in a browser logged in as ${previous.kind} ${previous.name}: ` +
+          'a login does not switch users (log out first); a login started elsewhere may have been planted',
+      );
+      return this.refuse(
+        new OAuthStateError('This browser is already logged in to this service as another user. Log out first to log in as someone else.'),
+        request,
+        clearStates,
+      );
+    }
     // `expires_in: 0` is a token that never expires, not a login that ends in a second: treat it
     // (and any non-positive value) like a missing one.
     const lifetime = expiresIn !== undefined && expiresIn > 0 ? expiresIn : DEFAULT_SESSION_AGE;
@@ -229,7 +310,7 @@ export class Login {
   logout(request: HubRequest): HubResponse {
     const pairs = parseCookieHeader(request.headers.cookie);
     const current = this.session.read(pairs);
-    if (current && current !== 'invalid') this.lookup.invalidate(current.token);
+    if (current && current !== 'invalid' && current !== 'duplicate') this.lookup.invalidate(current.token);
     const c = this.config;
     return redirect(c.logoutRedirect === 'hub' ? c.hubLogoutUrl : c.servicePrefix, [
       this.cookies.clearSession(request),

@@ -48,6 +48,8 @@ export interface StateParam {
   id: string;
   next: string;
   issuedAt: number;
+  /** Name of the flow's state cookie (absent in states sealed by earlier versions). */
+  cookie?: string;
 }
 
 /** What stays in the browser's per-flow cookie: the flow id and the PKCE verifier. */
@@ -66,12 +68,12 @@ export class StateCodec {
   ) {}
 
   /** A new flow: its id, PKCE pair, the `state` parameter and the cookie value. */
-  create(next: string, now = Date.now()): { state: string; cookie: string; challenge: string } {
+  create(next: string, now = Date.now(), cookieName: string = this.name): { state: string; cookie: string; challenge: string } {
     const id = randomBytes(16).toString('base64url');
     const { verifier, challenge } = createPkcePair();
     const issuedAt = Math.floor(now / 1000);
     return {
-      state: this.sealer.seal(`${this.name}:param`, JSON.stringify({ id, next, issuedAt } satisfies StateParam)),
+      state: this.sealer.seal(`${this.name}:param`, JSON.stringify({ id, next, issuedAt, cookie: cookieName } satisfies StateParam)),
       cookie: this.sealer.seal(this.name, JSON.stringify({ id, verifier, issuedAt } satisfies StateCookie)),
       challenge,
     };
@@ -83,6 +85,7 @@ export class StateCodec {
     if (!parsed || typeof parsed.id !== 'string' || typeof parsed.next !== 'string' || typeof parsed.issuedAt !== 'number') {
       return null;
     }
+    if (parsed.cookie !== undefined && typeof parsed.cookie !== 'string') return null;
     return this.expired(parsed.issuedAt, now) ? 'expired' : (parsed as unknown as StateParam);
   }
 

@@ -3,6 +3,7 @@
  * service-wide rules and the route's {@link AccessPolicy}; no request, no I/O.
  */
 import type { HubAuthConfig } from './config';
+import { ConfigError } from './errors';
 import { checkScopes, parseScope } from './scopes';
 import type { HubUser } from './types';
 
@@ -15,8 +16,9 @@ export interface AccessPolicy {
   /** Only members of these groups (Python's `hub_groups`). */
   hubGroups?: readonly string[];
   /**
-   * Whether `kind: 'service'` callers may pass. Default: yes when their scopes allow it and no
-   * `hubUsers`/`hubGroups` list is set; with such a list, only when this is `true`.
+   * Whether `kind: 'service'` callers may pass. Default: yes when their scopes allow it and no list
+   * of who may come in is set (`hubUsers`/`hubGroups` here, `allowedUsers`/`usernamePattern` for the
+   * service); with such a list, only when this is `true`. `blockedUsers` blocks services too.
    */
   allowServices?: boolean;
   /**
@@ -47,11 +49,16 @@ function grants(required: readonly string[], held: readonly string[]): boolean {
   }
 }
 
-/** Why `user` may not pass `policy` under the service's `rules`, or `null` when it may. */
+/**
+ * Why `user` may not pass `policy` under the service's `rules`, or `null` when it may.
+ * `blockedUsers` blocks a name whatever its kind (a block is never a no-op); `allowedUsers` and
+ * `usernamePattern` restrict users, and while either is set, services pass only routes that allow
+ * them explicitly (`allowServices: true`), as with a route's own `hubUsers`/`hubGroups`.
+ */
 export function accessDenial(user: HubUser, policy: AccessPolicy, rules: ServiceRules): string | null {
   const who = `${user.kind} ${user.name} is not allowed`;
+  if (rules.blockedUsers.has(user.name)) return `${who} (blocked)`;
   if (user.kind === 'user') {
-    if (rules.blockedUsers.has(user.name)) return `${who} (blocked)`;
     if (rules.usernamePattern && !rules.usernamePattern.test(user.name)) return `${who} (name does not match)`;
     if (rules.allowedUsers && !rules.allowedUsers.has(user.name)) return who;
   }
@@ -64,7 +71,9 @@ export function accessDenial(user: HubUser, policy: AccessPolicy, rules: Service
   }
   const named = policy.hubUsers !== undefined || policy.hubGroups !== undefined;
   if (user.kind === 'service') {
-    if (policy.allowServices === false || (named && policy.allowServices !== true)) return `${who} (services are not allowed here)`;
+    // A list of who may come in is a restriction: services get past one only when a route says so.
+    const restricted = named || rules.allowedUsers !== null || rules.usernamePattern !== null;
+    if (policy.allowServices === false || (restricted && policy.allowServices !== true)) return `${who} (services are not allowed here)`;
     return null;
   }
   if (named) {
@@ -75,9 +84,60 @@ export function accessDenial(user: HubUser, policy: AccessPolicy, rules: Service
   return null;
 }
 
+/** Policies made by {@link freezePolicy}: only their decisions are remembered. */
+const frozenPolicies = new WeakSet<object>();
+
 /**
- * {@link accessDenial}, remembered per (identity, policy): cached models and guard options are the
- * same objects request after request, so the scope check runs once per cache entry and route.
+ * A validated, frozen copy of a guard's policy. Guards call it once, when they are created: editing
+ * the options object afterwards changes nothing, so every caller — one whose decision is remembered
+ * and one seen for the first time — meets the same policy. Throws {@link ConfigError} for a malformed
+ * policy (lists that are not lists of strings, a scope that does not parse, an unknown mode).
+ * Other fields (such as an adapter's `errors`) are copied as they are.
+ *
+ * @example
+ * ```ts
+ * const staffOnly = freezePolicy({ hubGroups: ['staff'] });
+ * const decision = auth.authorize(identity, request, staffOnly);
+ * ```
+ */
+export function freezePolicy<T extends AccessPolicy>(policy: T, where = 'hubAuthenticated'): Readonly<T> {
+  if (frozenPolicies.has(policy)) return policy;
+  if (policy === null || typeof policy !== 'object' || Array.isArray(policy)) {
+    throw new ConfigError(where, 'takes an options object, e.g. { hubGroups: ["staff"] }');
+  }
+  const copy: Record<string, unknown> = { ...(policy as Record<string, unknown>) };
+  for (const key of ['scopes', 'hubUsers', 'hubGroups'] as const) {
+    const list: unknown = policy[key];
+    if (list === undefined) continue;
+    if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' && item !== '')) {
+      throw new ConfigError(`${where}.${key}`, 'must be an array of non-empty strings');
+    }
+    if (key === 'scopes') {
+      for (const scope of list as string[]) {
+        try {
+          parseScope(scope);
+        } catch (err) {
+          throw new ConfigError(`${where}.scopes`, `${JSON.stringify(scope)} is not a scope: ${(err as Error).message}`);
+        }
+      }
+    }
+    copy[key] = Object.freeze([...(list as string[])]);
+  }
+  if (policy.allowServices !== undefined && typeof policy.allowServices !== 'boolean') {
+    throw new ConfigError(`${where}.allowServices`, 'must be true or false');
+  }
+  if (policy.onUnauthenticated !== undefined && !['auto', 'login', 'reject'].includes(policy.onUnauthenticated)) {
+    throw new ConfigError(`${where}.onUnauthenticated`, 'must be "auto", "login" or "reject"');
+  }
+  const frozen = Object.freeze(copy) as Readonly<T>;
+  frozenPolicies.add(frozen);
+  return frozen;
+}
+
+/**
+ * {@link accessDenial}, remembered per (identity, policy): cached models and frozen guard policies
+ * are the same objects request after request, so the scope check runs once per cache entry and route.
+ * Only policies made by {@link freezePolicy} are remembered: any other object may be edited later.
  * Weak on both keys: decisions go away with the cached model or the guard.
  */
 export class DenialMemo {
@@ -86,6 +146,7 @@ export class DenialMemo {
   constructor(private readonly rules: ServiceRules) {}
 
   denial(user: HubUser, policy: AccessPolicy): string | null {
+    if (!frozenPolicies.has(policy)) return accessDenial(user, policy, this.rules);
     let byPolicy = this.decisions.get(user);
     if (!byPolicy) {
       byPolicy = new WeakMap();

@@ -1,12 +1,12 @@
 /**
  * The browser session: the sealed login cookie that carries the Hub OAuth token, and the xsrf gate
- * that cookie-authenticated unsafe requests must pass.
+ * that cookie-authenticated requests pass by JupyterHub's rule.
  */
 import type { HubOAuthConfig } from './config';
-import { CookieSealer, getCookie, type CookiePairs, type ServiceCookies } from './cookies';
+import { CookieSealer, type CookiePairs, type ServiceCookies } from './cookies';
 import { safeEqual } from './crypto';
 import { XsrfError } from './errors';
-import { isUnsafeMethod } from './request';
+import { needsXsrfCheck } from './request';
 import type { HubRequest } from './types';
 import { XsrfTokens, readSubmittedXsrfToken } from './xsrf';
 
@@ -34,7 +34,7 @@ export interface XsrfCheck {
   token: string;
   /** The xsrf cookie to set, when the browser had no valid one. */
   setCookie: string | null;
-  /** Why an unsafe request is refused, if it is. */
+  /** Why the request is refused, if it is. */
   error: XsrfError | null;
 }
 
@@ -59,10 +59,19 @@ export class Session {
     return this.cookies.session(this.sealer.seal(name, JSON.stringify(payload)), maxAge, request);
   }
 
-  /** Reads the login cookie: the Hub token inside, `'invalid'` (forged, expired, foreign), or `null` when absent. */
-  read(pairs: CookiePairs): OpenSession | 'invalid' | null {
+  /**
+   * Reads the login cookie: the Hub token inside, `'invalid'` (forged, expired, foreign), `null` when
+   * absent, or `'duplicate'` when its name comes twice — one was planted (by a sibling host, or with
+   * a longer Path to come first), and neither can be trusted.
+   */
+  read(pairs: CookiePairs): OpenSession | 'invalid' | 'duplicate' | null {
     const name = this.cookies.sessionName;
-    const raw = getCookie(pairs, name);
+    let raw: string | undefined;
+    for (const [n, v] of pairs) {
+      if (n !== name) continue;
+      if (raw !== undefined) return 'duplicate';
+      raw = v;
+    }
     if (raw === undefined) return null;
     const opened = this.sealer.open(name, raw);
     if (!opened) return 'invalid';
@@ -83,14 +92,15 @@ export class Session {
 
   /**
    * The xsrf gate, run before the Hub is asked (a forged request costs no lookup): the session's
-   * xsrf token (issued when the browser has no valid one) and, for an unsafe method, whether the
-   * request submitted it.
+   * xsrf token (issued when the browser has no valid one) and, when JupyterHub's rule asks for it
+   * ({@link needsXsrfCheck}: unsafe methods, a page's `fetch()`, `no-cors` loads from elsewhere),
+   * whether the request submitted it.
    */
   async checkXsrf(request: HubRequest, pairs: CookiePairs, sessionToken: string): Promise<XsrfCheck> {
     const existing = this.xsrf.fromCookies(pairs, sessionToken);
     const token = existing ?? this.xsrf.issue(sessionToken);
     const check: XsrfCheck = { token, setCookie: existing ? null : this.cookies.xsrf(token, request), error: null };
-    if (!isUnsafeMethod(request.method)) return check;
+    if (!needsXsrfCheck(request)) return check;
     const submitted = await readSubmittedXsrfToken(request);
     const method = request.method.toUpperCase();
     if (!submitted) {

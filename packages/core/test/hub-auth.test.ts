@@ -487,13 +487,25 @@ describe('access decisions', () => {
     expect(auth.accessDenial(foreignSvcM, { allowServices: true })).toMatch(/lacks/);
   });
 
-  it('allowedUsers, blockedUsers and usernamePattern restrict users (not services)', () => {
+  it('allowedUsers, blockedUsers and usernamePattern restrict users; blockedUsers blocks services too', () => {
     const auth = makeAuth({ allowedUsers: ['alice', 'bob'], blockedUsers: ['bob', 'cron'], usernamePattern: '[a-z]{3,5}' });
     expect(auth.accessDenial(aliceM)).toBeNull();
     expect(auth.accessDenial(bobM)).toMatch(/user bob is not allowed \(blocked\)/);
     expect(auth.accessDenial(model({ name: 'frank', scopes: ['access:services'] }))).toMatch(/not allowed$/);
     expect(auth.accessDenial(model({ name: 'alice2', scopes: ['access:services'] }))).toMatch(/name does not match/);
-    expect(auth.accessDenial(svcM)).toBeNull();
+    // A block is never a no-op, whatever the kind, even where services are allowed.
+    expect(auth.accessDenial(svcM)).toMatch(/service cron is not allowed \(blocked\)/);
+    expect(auth.accessDenial(svcM, { allowServices: true })).toMatch(/\(blocked\)/);
+  });
+
+  it('with allowedUsers or usernamePattern, services pass only where allowServices is true', () => {
+    for (const options of [{ allowedUsers: ['alice'] }, { usernamePattern: '[a-z]+' }, { allowedUsers: ['cron'] }]) {
+      const auth = makeAuth(options);
+      expect(auth.accessDenial(svcM)).toMatch(/services are not allowed here/);
+      expect(auth.accessDenial(svcM, { allowServices: true })).toBeNull();
+      expect(auth.accessDenial(foreignSvcM, { allowServices: true })).toMatch(/lacks/);
+    }
+    expect(makeAuth().accessDenial(svcM)).toBeNull();
   });
 
   it('allowedUsers does not bypass the scope check', () => {

@@ -686,10 +686,28 @@ describe('xsrf', () => {
     expect(identity.user?.name).toBe('bob');
   });
 
-  it.each(['GET', 'HEAD', 'OPTIONS'])('exempts %s', async (method) => {
-    const identity = await identify(auth, browser.request(`${PREFIX}api`, { method, headers: { 'sec-fetch-mode': 'cors' } }));
-    expect(identity.error).toBeNull();
-    expect(identity.user?.name).toBe('alice');
+  // JupyterHub's _needs_check_xsrf: read-only navigations, requests without fetch metadata and
+  // same-origin no-cors requests are exempt; a script's cors read is not.
+  it.each(['GET', 'HEAD', 'OPTIONS'])('exempts %s as a navigation, without fetch metadata, or same-origin no-cors', async (method) => {
+    for (const headers of [
+      { 'sec-fetch-mode': 'navigate' },
+      {},
+      { 'sec-fetch-mode': 'no-cors', 'sec-fetch-site': 'same-origin' },
+    ]) {
+      const identity = await identify(auth, browser.request(`${PREFIX}api`, { method, headers }));
+      expect(identity.error).toBeNull();
+      expect(identity.user?.name).toBe('alice');
+    }
+  });
+
+  it.each(['GET', 'HEAD', 'OPTIONS'])('requires the token for a cors %s, which then passes', async (method) => {
+    const denied = await identify(auth, browser.request(`${PREFIX}api`, { method, headers: { 'sec-fetch-mode': 'cors' } }));
+    expect(denied.error?.code).toBe('ERR_HUBAUTH_XSRF');
+    expect(denied.error?.message).toMatch(new RegExp(`from ${method}`));
+    const xsrf = browser.jar.get('_xsrf') as string;
+    const allowed = await identify(auth, browser.request(`${PREFIX}api`, { method, headers: { 'sec-fetch-mode': 'cors', 'x-xsrftoken': xsrf } }));
+    expect(allowed.error).toBeNull();
+    expect(allowed.user?.name).toBe('alice');
   });
 
   it('issues an _xsrf cookie on a GET when the browser has none, which then works', async () => {

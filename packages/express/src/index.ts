@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { ConfigError, type HubAuth, type HubUser } from '@hubauth/core';
-import { HubAuthFlow, NodeRequestView, appendSetCookie, carried, carry, sendNode, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
+import { HubAuthFlow, NodeRequestView, freezeGuardOptions, appendSetCookie, carried, carry, sendNode, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export * from '@hubauth/core';
@@ -77,13 +77,14 @@ export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddlewa
  * allowed (`hubUsers`, `hubGroups`, `scopes`, `allowServices`).
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): RequestHandler {
+  const policy = freezeGuardOptions(options);
   return (req: Request, res: Response, next: NextFunction): void => {
     const carrier = carried(req);
     if (!carrier) {
       next(new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards'));
       return;
     }
-    const step = carrier.flow.guard(carrier.state, options);
+    const step = carrier.flow.guard(carrier.state, policy);
     if (step.type === 'next') next();
     else if (step.type === 'respond') sendNode(res, step.response);
     else next(step.error);

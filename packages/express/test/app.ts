@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Express, Request, Response } from 'express';
 import { hubAuth, hubAuthenticated, type HubAuthMiddlewareOptions } from '../src';
-import { PREFIX, type ContractApp, type ContractAppFactory } from '../../../test/contract/types';
+import { PREFIX, teamPolicy, type ContractApp, type ContractAppFactory } from '../../../test/contract/types';
 
 /** Builds the contract app on a given Express major (`express` is the default export of 4.x or 5.x). */
 export function makeApp(express: () => Express): ContractAppFactory {
@@ -20,12 +20,16 @@ export function makeApp(express: () => Express): ContractAppFactory {
     app.get(`${PREFIX}custom`, hubAuthenticated({ scopes: ['custom:reports'] }), me);
     app.get(`${PREFIX}users-only`, hubAuthenticated({ allowServices: false }), me);
     app.get(`${PREFIX}api-only`, hubAuthenticated({ onUnauthenticated: 'reject' }), me);
+    app.get(`${PREFIX}services`, hubAuthenticated({ allowServices: true }), me);
+    const team = teamPolicy();
+    app.get(`${PREFIX}team`, hubAuthenticated(team), me);
     app.get(`${PREFIX}open`, (req, res) => res.json({ user: req.hubUser ?? null, xsrf: res.locals.xsrfToken ?? null }));
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     void (server.address() as AddressInfo);
     return {
       server,
+      team,
       close: () => new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());

@@ -63,7 +63,7 @@ describe.each([
     expect(cb.status).toBe(400);
   });
 
-  test('trust proxy decides the Secure flag from X-Forwarded-Proto', async () => {
+  test('X-Forwarded-Proto https gives Secure cookies, with trust proxy or without; nothing else does', async () => {
     const app = expressFactory();
     app.set('trust proxy', 'loopback');
     app.use(hubAuth(options()));
@@ -78,8 +78,12 @@ describe.each([
     const untrusting = expressFactory();
     untrusting.use(hubAuth(options()));
     untrusting.get('/services/whoami/', hubAuthenticated(), (_req: Request, res: Response) => res.send('ok'));
+    // Without trust proxy the forwarded https still adds Secure (safe without trusting the proxy)...
     const plain = await request(await listen(untrusting)).get('/services/whoami/').set('accept', 'text/html').set('x-forwarded-proto', 'https');
-    expect(String(plain.headers['set-cookie'])).not.toMatch(/; Secure/);
+    expect(String(plain.headers['set-cookie'])).toMatch(/; Secure/);
+    // ...and nothing else does.
+    const direct = await request(await listen(untrusting)).get('/services/whoami/').set('accept', 'text/html');
+    expect(String(direct.headers['set-cookie'])).not.toMatch(/; Secure/);
   });
 
   test("errors: 'throw' hands typed errors to Express error handlers", async () => {

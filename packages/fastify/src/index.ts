@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { ConfigError, type HubAuth, type HubResponse, type HubUser } from '@hubauth/core';
-import { CARRIER, HubAuthFlow, NodeRequestView, carried, carry, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRoute, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
+import { CARRIER, HubAuthFlow, NodeRequestView, carried, carry, freezeGuardOptions, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRoute, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -118,10 +118,11 @@ export const hubAuth: FastifyPluginAsync<HubAuthMiddlewareOptions> = fp(plugin, 
  * With `errors: 'throw'` failures go to `setErrorHandler` as typed `HubAuthError`s.
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): HubAuthGuard {
+  const policy = freezeGuardOptions(options);
   return async (request, reply) => {
     const carrier = carried(request);
     if (!carrier) throw new ConfigError('hubAuthenticated', 'register the hubAuth plugin (fastify.register(hubAuth)) in this scope or a parent before using hubAuthenticated() guards');
-    const step = carrier.flow.guard(carrier.state, options);
+    const step = carrier.flow.guard(carrier.state, policy);
     if (step.type === 'respond') return send(reply, step.response);
     if (step.type === 'error') throw step.error;
     return undefined;

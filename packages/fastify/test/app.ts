@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import Fastify4 from 'fastify4';
 import { hubAuth, hubAuthenticated, type HubAuthMiddlewareOptions } from '../src';
-import { PREFIX, type ContractApp, type ContractAppFactory } from '../../../test/contract/types';
+import { PREFIX, teamPolicy, type ContractApp, type ContractAppFactory } from '../../../test/contract/types';
 
 /** `fastify()` of either major. Fastify 4 is typed through Fastify 5's types, where our augmentation lives. */
 export type FastifyFactory = typeof Fastify;
@@ -12,9 +12,9 @@ export const MAJORS: ReadonlyArray<readonly [string, FastifyFactory]> = [
 ];
 
 /** Listens on 127.0.0.1 (any port) and wraps the app as a {@link ContractApp}. */
-export async function listen(app: FastifyInstance): Promise<ContractApp> {
+export async function listen(app: FastifyInstance, team: ContractApp['team'] = teamPolicy()): Promise<ContractApp> {
   await app.listen({ port: 0, host: '127.0.0.1' });
-  return { server: app.server, close: () => app.close() };
+  return { server: app.server, team, close: () => app.close() };
 }
 
 /** Builds the contract app on a given Fastify major. */
@@ -34,7 +34,10 @@ export function makeApp(fastify: FastifyFactory): ContractAppFactory {
     app.get(`${PREFIX}custom`, { preHandler: hubAuthenticated({ scopes: ['custom:reports'] }) }, me);
     app.get(`${PREFIX}users-only`, { preHandler: hubAuthenticated({ allowServices: false }) }, me);
     app.get(`${PREFIX}api-only`, { preHandler: hubAuthenticated({ onUnauthenticated: 'reject' }) }, me);
+    app.get(`${PREFIX}services`, { preHandler: hubAuthenticated({ allowServices: true }) }, me);
+    const team = teamPolicy();
+    app.get(`${PREFIX}team`, { preHandler: hubAuthenticated(team) }, me);
     app.get(`${PREFIX}open`, async (request) => ({ user: request.hubUser, xsrf: request.xsrfToken }));
-    return listen(app);
+    return listen(app, team);
   };
 }

@@ -8,7 +8,7 @@
  * ```
  * @packageDocumentation
  */
-import { ConfigError, HubAuthFlow, WebHubRequest, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { ConfigError, HubAuthFlow, WebHubRequest, freezeGuardOptions, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -98,10 +98,11 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
  * ```
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): MiddlewareHandler<HubAuthGuardedEnv> {
+  const policy = freezeGuardOptions(options);
   return async (c, next) => {
     const carried = (c as Carried)[CARRIER];
     if (!carried) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
-    const answer = settle(carried.flow, carried.flow.guard(carried.state, options), c);
+    const answer = settle(carried.flow, carried.flow.guard(carried.state, policy), c);
     if (answer) return answer;
     await next();
   };

@@ -1,9 +1,9 @@
 import { Hono, type Context } from 'hono';
-import { hubAuth, hubAuthenticated, type HubAuthEnv, type HubAuthMiddlewareOptions } from '../src';
-import { PREFIX } from '../../../test/contract/types';
+import { hubAuth, hubAuthenticated, type HubAuthEnv, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions } from '../src';
+import { PREFIX, teamPolicy } from '../../../test/contract/types';
 
 /** The contract app (test/contract/types.ts) as a Hono app; its `fetch` runs on any runtime. */
-export function contractHono(options: HubAuthMiddlewareOptions): Hono<HubAuthEnv> {
+export function contractHono(options: HubAuthMiddlewareOptions, team: HubAuthenticatedOptions = teamPolicy()): Hono<HubAuthEnv> {
   const app = new Hono<HubAuthEnv>();
   app.use(hubAuth(options));
   const me = (c: Context<HubAuthEnv>) => c.json(c.get('hubUser'));
@@ -17,6 +17,8 @@ export function contractHono(options: HubAuthMiddlewareOptions): Hono<HubAuthEnv
   app.get(`${PREFIX}custom`, hubAuthenticated({ scopes: ['custom:reports'] }), me);
   app.get(`${PREFIX}users-only`, hubAuthenticated({ allowServices: false }), me);
   app.get(`${PREFIX}api-only`, hubAuthenticated({ onUnauthenticated: 'reject' }), me);
+  app.get(`${PREFIX}services`, hubAuthenticated({ allowServices: true }), me);
+  app.get(`${PREFIX}team`, hubAuthenticated(team), me);
   app.get(`${PREFIX}open`, (c) => c.json({ user: c.get('hubUser') ?? null, xsrf: c.get('xsrfToken') ?? null }));
   return app;
 }

@@ -1,5 +1,9 @@
 import { runContract } from '../../../test/contract/run';
 import { serveOnNode } from '../../web/test/app';
+import { teamPolicy } from '../../../test/contract/types';
 import { contractHono } from './app';
 
-runContract('hono 4 on Node', (options) => serveOnNode(contractHono(options).fetch));
+runContract('hono 4 on Node', (options) => {
+  const team = teamPolicy();
+  return serveOnNode(contractHono(options, team).fetch, team);
+});

@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { ConfigError, type HubAuth, type HubRequest, type HubResponse, type HubUser } from '@hubauth/core';
-import { HubAuthFlow, NodeRequestView, carried, carry, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
+import { HubAuthFlow, NodeRequestView, carried, freezeGuardOptions, carry, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
 import type { DefaultContext, ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
 
 export * from '@hubauth/core';
@@ -94,11 +94,12 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
 export function hubAuthenticated<StateT extends HubAuthState = HubAuthState, ContextT = DefaultContext>(
   options: HubAuthenticatedOptions = {},
 ): HubAuthKoaMiddleware<StateT, ContextT> {
+  const policy = freezeGuardOptions(options);
   // Not async: an allowed request goes straight on (koa-compose turns a throw into a rejection).
   return (ctx: ParameterizedContext<StateT, ContextT, unknown>, next: Next): Promise<void> => {
     const carrier = carried(ctx);
     if (!carrier) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
-    const step = carrier.flow.guard(carrier.state, options);
+    const step = carrier.flow.guard(carrier.state, policy);
     if (step.type === 'next') return next();
     if (step.type === 'error') throw step.error;
     send(ctx, step.response);

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type Koa from 'koa';
 import Router from '@koa/router';
 import { hubAuth, hubAuthenticated, type HubAuthMiddlewareOptions, type HubAuthState } from '../src';
-import { PREFIX, type ContractApp, type ContractAppFactory } from '../../../test/contract/types';
+import { PREFIX, teamPolicy, type ContractApp, type ContractAppFactory } from '../../../test/contract/types';
 
 /** The Koa constructor of either major (`koa` 3 or the `koa2` alias). */
 export type KoaConstructor = typeof Koa;
@@ -28,6 +28,9 @@ export function makeApp(KoaClass: KoaConstructor): ContractAppFactory {
     router.get(`${PREFIX}custom`, hubAuthenticated({ scopes: ['custom:reports'] }), me);
     router.get(`${PREFIX}users-only`, hubAuthenticated({ allowServices: false }), me);
     router.get(`${PREFIX}api-only`, hubAuthenticated({ onUnauthenticated: 'reject' }), me);
+    router.get(`${PREFIX}services`, hubAuthenticated({ allowServices: true }), me);
+    const team = teamPolicy();
+    router.get(`${PREFIX}team`, hubAuthenticated(team), me);
     router.get(`${PREFIX}open`, (ctx) => {
       ctx.body = { user: ctx.state.hubUser ?? null, xsrf: ctx.state.xsrfToken ?? null };
     });
@@ -36,6 +39,7 @@ export function makeApp(KoaClass: KoaConstructor): ContractAppFactory {
     await once(server, 'listening');
     return {
       server,
+      team,
       close: () =>
         new Promise<void>((resolve) => {
           server.closeAllConnections();

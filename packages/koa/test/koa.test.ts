@@ -147,7 +147,7 @@ describe.each([
     expect(names).toEqual(expect.arrayContaining(['_xsrf', 'app-cookie']));
   });
 
-  test('app.proxy with X-Forwarded-Proto: https gives Secure cookies', async () => {
+  test('X-Forwarded-Proto: https gives Secure cookies, with app.proxy or without; nothing else does', async () => {
     const proxied = makeApp({}, (a) => {
       a.proxy = true;
     });
@@ -155,7 +155,11 @@ describe.each([
     expect(secure.status).toBe(302);
     expect(setCookies(secure).length).toBeGreaterThan(0);
     expect(setCookies(secure).every((c) => /;\s*Secure/i.test(c))).toBe(true);
-    const direct = await request(makeApp().callback()).get(`${PREFIX}me`).set(NAVIGATE).set('x-forwarded-proto', 'https').redirects(0);
+    // Without app.proxy the forwarded https still adds Secure (safe without trusting the proxy)...
+    const forwarded = await request(makeApp().callback()).get(`${PREFIX}me`).set(NAVIGATE).set('x-forwarded-proto', 'https').redirects(0);
+    expect(setCookies(forwarded).every((c) => /;\s*Secure/i.test(c))).toBe(true);
+    // ...and nothing else does.
+    const direct = await request(makeApp().callback()).get(`${PREFIX}me`).set(NAVIGATE).redirects(0);
     expect(setCookies(direct).some((c) => /;\s*Secure/i.test(c))).toBe(false);
   });
 

@@ -8,7 +8,7 @@
  * ```
  * @packageDocumentation
  */
-import { HubAuthFlow, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { HubAuthFlow, freezeGuardOptions, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
 
 export * from '@hubauth/core';
 
@@ -90,7 +90,7 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
     flow,
     identify,
     guard,
-    protect: (handler, policy = {}) => wrap(handler as HubHandler<HubUser | null>, policy),
+    protect: (handler, policy = {}) => wrap(handler as HubHandler<HubUser | null>, freezeGuardOptions(policy)),
     open: (handler) => wrap(handler, null),
     routes: async (request, env) => (await identify(request, env)).response ?? notFound(),
   };

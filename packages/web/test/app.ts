@@ -2,13 +2,13 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { hubAuth, type FetchHandler, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubHandler } from '../src';
-import { PREFIX, type ContractApp } from '../../../test/contract/types';
+import { PREFIX, teamPolicy, type ContractApp } from '../../../test/contract/types';
 
 /**
  * The contract app as plain fetch handlers: one `hubAuth()` shared by a route table of
  * `protect()`/`open()` handlers, `routes` for everything else (the callback, logout, 404).
  */
-export function contractFetch(options: HubAuthMiddlewareOptions): FetchHandler {
+export function contractFetch(options: HubAuthMiddlewareOptions, team: HubAuthenticatedOptions = teamPolicy()): FetchHandler {
   const hub = hubAuth(options);
   const me: HubHandler = (_request, { hubUser }) => Response.json(hubUser);
   const ok: HubHandler = (_request, { hubUser }) => Response.json({ ok: true, name: hubUser.name });
@@ -23,6 +23,8 @@ export function contractFetch(options: HubAuthMiddlewareOptions): FetchHandler {
     [`GET ${PREFIX}custom`]: guarded({ scopes: ['custom:reports'] }),
     [`GET ${PREFIX}users-only`]: guarded({ allowServices: false }),
     [`GET ${PREFIX}api-only`]: guarded({ onUnauthenticated: 'reject' }),
+    [`GET ${PREFIX}services`]: guarded({ allowServices: true }),
+    [`GET ${PREFIX}team`]: guarded(team),
     [`GET ${PREFIX}open`]: hub.open((_request, { hubUser, xsrfToken }) => Response.json({ user: hubUser, xsrf: xsrfToken })),
   };
   return (request, env) => {
@@ -32,13 +34,17 @@ export function contractFetch(options: HubAuthMiddlewareOptions): FetchHandler {
   };
 }
 
-/** Serves a fetch handler on Node (through `@hono/node-server`) as a contract app. */
-export async function serveOnNode(fetch: (request: Request, env?: unknown) => Response | Promise<Response>): Promise<ContractApp> {
+/** Serves a fetch handler on Node (through `@hono/node-server`) as a contract app; `team` is what its `team` route guards with. */
+export async function serveOnNode(
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>,
+  team: HubAuthenticatedOptions = teamPolicy(),
+): Promise<ContractApp> {
   const server = createAdaptorServer({ fetch }) as Server;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
     server,
+    team,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

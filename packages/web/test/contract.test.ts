@@ -1,4 +1,8 @@
 import { runContract } from '../../../test/contract/run';
+import { teamPolicy } from '../../../test/contract/types';
 import { contractFetch, serveOnNode } from './app';
 
-runContract('web (fetch handlers on Node)', (options) => serveOnNode(contractFetch(options)));
+runContract('web (fetch handlers on Node)', (options) => {
+  const team = teamPolicy();
+  return serveOnNode(contractFetch(options, team), team);
+});

@@ -79,8 +79,12 @@ export function checkCookieSecurity(ctx: DoctorContext): Check[] {
       id: 'cookie-security',
       status: 'warn',
       title,
-      detail: 'Secure cookies without the __Host- prefix: another host of the same site (per-user subdomains, sibling apps) could plant or shadow them',
-      fix: 'set JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED=1 (option cookieHostPrefix), certainly with c.JupyterHub.subdomain_host or other apps under the same domain',
+      detail:
+        'Secure cookies without the __Host- prefix: another host of the same site (per-user subdomains, sibling apps) can plant cookies of these names; ' +
+        "hubauth refuses duplicated ones and never switches a logged-in browser, but a fresh browser can still be logged into the planter's account",
+      fix:
+        'set JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED=1 (option cookieHostPrefix), certainly with c.JupyterHub.subdomain_host or other apps under the same domain; ' +
+        'the login cookie then has Path=/ and goes to every path of this host (see SECURITY.md, "Cookies from neighbours")',
     },
   ];
 }

@@ -8,7 +8,7 @@ import type { Identity } from '../credentials';
 import { ConfigError, isHubAuthError, type HubAuthError } from '../errors';
 import { HubAuth } from '../hub-auth';
 import { HubOAuth } from '../hub-oauth';
-import type { AccessPolicy } from '../policy';
+import { freezePolicy, type AccessPolicy } from '../policy';
 import { matchRoute, type HubRoute } from '../routes';
 import type { HubRequest, HubResponse } from '../types';
 
@@ -46,6 +46,27 @@ export type FlowStep =
   | { type: 'next' }
   | { type: 'respond'; response: HubResponse }
   | { type: 'error'; error: HubAuthError };
+
+/**
+ * Validates a guard's options and returns a frozen copy. Adapters call it once, when a guard is
+ * created (`hubAuthenticated(options)`), so that editing the options object later cannot give
+ * callers different policies; a malformed option is a {@link ConfigError} at start-up.
+ *
+ * @example
+ * ```ts
+ * export function hubAuthenticated(options: HubAuthenticatedOptions = {}) {
+ *   const policy = freezeGuardOptions(options);
+ *   return (req, res, next) => carry(flow.guard(state, policy));
+ * }
+ * ```
+ */
+export function freezeGuardOptions(options: HubAuthenticatedOptions = {}): Readonly<HubAuthenticatedOptions> {
+  const errors: unknown = (options as { errors?: unknown } | null)?.errors;
+  if (errors !== undefined && errors !== 'respond' && errors !== 'throw') {
+    throw new ConfigError('hubAuthenticated.errors', 'must be "respond" or "throw"');
+  }
+  return freezePolicy(options);
+}
 
 /** The common step, shared: it is returned on every allowed request. */
 const NEXT: FlowStep = Object.freeze({ type: 'next' });

@@ -24,7 +24,7 @@
  *
  * @packageDocumentation
  */
-export { HubAuthFlow, createHubAuth } from './flow';
+export { HubAuthFlow, createHubAuth, freezeGuardOptions } from './flow';
 export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './flow';
 export { CARRIER, carried, carry } from './carrier';
 export type { Carrying, RequestCarrier } from './carrier';

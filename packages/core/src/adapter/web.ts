@@ -9,7 +9,8 @@
  * - several `Cookie` headers (HTTP/2 splits them): joined with `"; "` again, as Node does;
  * - the `_xsrf` form field: read from a clone of the body, only for cookie-authenticated unsafe
  *   requests with a form body and no xsrf header, and at most {@link MAX_XSRF_FORM_BYTES};
- * - Secure: the request URL's scheme, or `X-Forwarded-Proto` when `trustProxy` says the proxy sets it;
+ * - Secure: the request URL's scheme, or `X-Forwarded-Proto` when `trustProxy` says the proxy sets it
+ *   (core adds `Secure` for a forwarded https in any case: that direction is safe untrusted);
  * - the client address: given by the runtime (Bun's `server.requestIP`, Deno's `info.remoteAddr`,
  *   `@hono/node-server`'s `incoming.socket`), never guessed from headers.
  */
