@@ -11,7 +11,7 @@ const shared = {
   },
   moduleNameMapper: {
     '^@hubauth/core/adapter$': '<rootDir>/packages/core/src/adapter/index.ts',
-    '^@hubauth/(core|express|koa|fastify|web|hono|testing|proxy)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@hubauth/(core|express|koa|fastify|web|hono|testing|redis|proxy)$': '<rootDir>/packages/$1/src/index.ts',
     '^hubauth$': '<rootDir>/packages/cli/src/index.ts',
   },
 };

@@ -23,6 +23,8 @@ step "JupyterHub virtualenvs (pinned in test/hub/versions.json), Chromium and ng
 bash scripts/ensure-hub.sh all
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-nginx.sh
+step "redis-server (shared-cache tests)"
+bash scripts/ensure-redis.sh
 mkdir -p .tmp
 rm -f .tmp/jest-*.json
 step "Unit tests (fake Hub, all adapters on every supported framework major)"

@@ -10,11 +10,12 @@
  * - `notes-staff`: the same with `--hub-groups staff`: bob gets 403, alice the app.
  * - Tokens: an API token reaches the app as its user, spoofed headers are dropped, the token is not
  *   passed on; anonymous API calls get 401.
+ * - Signals: SIGTERM to `hubauth-proxy -- <app>` stops the app it started, then the proxy (exit 0).
  * - `fwd`: nginx (Debian's) in front of the app with `auth_request` to the proxy's forward-auth
  *   endpoint: an anonymous browser is sent to the Hub's login, comes back logged in and sees the app
  *   with its user; an anonymous API call gets 401; spoofed headers are replaced.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -263,6 +264,45 @@ describe.each(HUB_VERSIONS.map((v) => [v] as const))('hubauth-proxy on JupyterHu
     expect(JSON.stringify(seen)).not.toContain(token);
     expect(seen.headers.x_hubauth_groups).toBeUndefined();
     expect((await httpRequest(notesUrl('whoami'))).status).toBe(401);
+  });
+
+  test('a signal to hubauth-proxy stops the app it started, then the proxy', async () => {
+    const [port] = (await freePorts(1)) as [number];
+    const proxy = startProcess([BIN, '--port', String(port), '--', process.execPath, APP], {
+      JUPYTERHUB_API_URL: hub.apiUrl,
+      JUPYTERHUB_API_TOKEN: hub.serviceToken('fwd'),
+      JUPYTERHUB_SERVICE_NAME: 'fwd',
+      JUPYTERHUB_SERVICE_PREFIX: '/services/fwd/',
+      JUPYTERHUB_CLIENT_ID: 'service-fwd',
+      HUBAUTH_COOKIE_SECRET: secret(),
+    });
+    processes.push(proxy);
+    const token = await hub.createUserToken('alice');
+    const url = `http://127.0.0.1:${port}/services/fwd/whoami`;
+    await waitForHttp(url, (s) => s === 200 || s === 401);
+    const deadline = Date.now() + 20_000;
+    let res = await httpRequest(url, { headers: { authorization: `token ${token}` } });
+    while (res.status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      res = await httpRequest(url, { headers: { authorization: `token ${token}` } });
+    }
+    expect((JSON.parse(res.text) as Whoami).user).toBe('alice');
+    const children = await new Promise<number[]>((resolve) =>
+      execFile('pgrep', ['-P', String(proxy.child.pid)], (_e, out) => resolve(out.split('\n').filter(Boolean).map(Number))),
+    );
+    expect(children).toHaveLength(1);
+    const exited = new Promise<number | null>((resolve) => proxy.child.once('exit', (code) => resolve(code)));
+    proxy.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(children.filter(alive)).toEqual([]);
   });
 
   (skipNginx ? test.skip : test)('nginx auth_request: anonymous → the Hub login, logged in → the app with the user', async () => {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors';
 import { parseScope } from './scopes';
+import type { SharedCacheOptions, SharedStore } from './shared-store';
 import type { HubRequest, HubUser } from './types';
 
 /** Where diagnostics go. Defaults to `console`; messages never contain secrets. */
@@ -64,6 +65,23 @@ export interface HubAuthOptions {
   maxConcurrentLookups?: number;
   /** Most lookups waiting for a slot; beyond this, requests get 503 (default 1,000). */
   maxPendingLookups?: number;
+  /**
+   * Most unanswered lookups of unknown tokens one client (by address) may have; beyond this, that
+   * client gets 429 (default 100). Tokens from the login cookie and tokens valid before do not count.
+   * Behind a reverse proxy, let the framework trust it (`trust proxy`) so that clients are told apart.
+   */
+  maxPendingLookupsPerClient?: number;
+  /**
+   * A second cache level shared by the replicas of this service, which also carries logouts and
+   * {@link HubAuth.invalidate} to every replica at once. See `@hubauth/redis`.
+   *
+   * @example
+   * ```ts
+   * import { redisStore } from '@hubauth/redis';
+   * const auth = new HubOAuth({ sharedCache: { store: redisStore({ url: 'redis://redis:6379' }) } });
+   * ```
+   */
+  sharedCache?: SharedCacheOptions;
   /** Users allowed in, in addition to the scope check (oauthenticator's `allowed_users`). */
   allowedUsers?: readonly string[];
   /** Users never allowed in (oauthenticator's `blocked_users`). */
@@ -122,6 +140,9 @@ export interface HubAuthConfig {
   readonly requestTimeoutMs: number;
   readonly maxConcurrentLookups: number;
   readonly maxPendingLookups: number;
+  readonly maxPendingLookupsPerClient: number;
+  /** The shared cache level, validated; `null` without one. */
+  readonly sharedCache: { readonly store: SharedStore; readonly secret: string; readonly timeoutMs: number } | null;
   readonly allowedUsers: ReadonlySet<string> | null;
   readonly blockedUsers: ReadonlySet<string>;
   readonly usernamePattern: RegExp | null;
@@ -387,12 +408,47 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
     requestTimeoutMs: int(options.requestTimeoutMs, { option: 'requestTimeoutMs' }, 10_000, 1, 600_000),
     maxConcurrentLookups: int(options.maxConcurrentLookups, { option: 'maxConcurrentLookups' }, 16, 1, 10_000),
     maxPendingLookups: int(options.maxPendingLookups, { option: 'maxPendingLookups' }, 1_000, 0, 1_000_000),
+    maxPendingLookupsPerClient: int(options.maxPendingLookupsPerClient, { option: 'maxPendingLookupsPerClient' }, 100, 1, 1_000_000),
+    sharedCache: resolveSharedCache(options, env),
     allowedUsers: names(options.allowedUsers, 'allowedUsers'),
     blockedUsers: names(options.blockedUsers, 'blockedUsers') ?? new Set<string>(),
     usernamePattern,
     postAuthHook: options.postAuthHook ?? null,
     logger: options.logger ?? consoleLogger,
   });
+}
+
+const STORE_METHODS = ['getMany', 'set', 'setIfAbsent', 'delete', 'publish', 'subscribe'] as const;
+
+/** Validates `sharedCache`; its secret defaults to the cookie secret. */
+function resolveSharedCache(options: HubAuthOptions, env: Environment): HubAuthConfig['sharedCache'] {
+  const shared = options.sharedCache;
+  if (shared === undefined) return null;
+  const src = { option: 'sharedCache' };
+  if (shared === null || typeof shared !== 'object') fail(src, 'must be an object such as { store: redisStore({ url }) }');
+  const store = shared.store as unknown as Record<string, unknown> | undefined;
+  const missing = STORE_METHODS.filter((m) => typeof store?.[m] !== 'function');
+  if (!store || missing.length > 0) {
+    fail({ option: 'sharedCache.store' }, `must be a shared store such as redisStore({ url }) from @hubauth/redis (missing: ${missing.join(', ')})`);
+  }
+  const secretSrc = { option: 'sharedCache.secret', env: 'HUBAUTH_COOKIE_SECRET' };
+  const given = shared.secret ?? (options as HubOAuthOptions).cookieSecret;
+  const list =
+    given === undefined
+      ? (env.HUBAUTH_COOKIE_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean)
+      : typeof given === 'string'
+        ? [given]
+        : [...given];
+  const secret = list[0];
+  if (typeof secret !== 'string' || secret.length < 32) {
+    fail(
+      secretSrc,
+      'the shared cache needs a secret of at least 32 characters that every replica shares (the cookie secret is used ' +
+        'when set); generate one with `openssl rand -hex 32` and give it to every replica',
+    );
+  }
+  const timeoutMs = int(shared.timeoutMs, { option: 'sharedCache.timeoutMs' }, 250, 1, 60_000);
+  return Object.freeze({ store: shared.store, secret, timeoutMs });
 }
 
 /**

@@ -55,7 +55,7 @@ export function headerToken(lookup: UserLookup, config: Pick<HubAuthConfig, 'all
         const found = extractToken(request, allowTokenInUrl);
         if (!found) return null;
         identity.source = found.source;
-        const user = await lookup.user(found.token, sessionIdOf(request.headers));
+        const user = await lookup.user(found.token, sessionIdOf(request.headers), true, { client: request.ip });
         if (user) identity.user = user;
         else identity.rejected = true;
       } catch (err) {
@@ -125,7 +125,8 @@ export function sessionCookie(
         return identity;
       }
       try {
-        const user = await lookup.user(opened.token, sessionIdOf(request.headers));
+        // Our own sealed cookie: its lookup goes ahead of unknown tokens.
+        const user = await lookup.user(opened.token, sessionIdOf(request.headers), true, { priority: true });
         if (!user) {
           identity.rejected = true;
           identity.xsrfToken = null;

@@ -19,6 +19,7 @@ export type ErrorHeaders = Readonly<Record<string, string>>;
  * | `ERR_HUBAUTH_FORBIDDEN` | {@link ForbiddenError} | 403 |
  * | `ERR_HUBAUTH_XSRF` | {@link XsrfError} | 403 |
  * | `ERR_HUBAUTH_HUB_UNAVAILABLE` | {@link HubUnavailableError} | 502 / 503 |
+ * | `ERR_HUBAUTH_TOO_MANY_LOOKUPS` | {@link TooManyLookupsError} | 429 |
  * | `ERR_HUBAUTH_HUB_API` | {@link HubApiError} | 500 / 502 |
  * | `ERR_HUBAUTH_SERVICE_TOKEN` | {@link ServiceCredentialsError} | 500 |
  * | `ERR_HUBAUTH_OAUTH_CALLBACK` | {@link OAuthCallbackError} | 400 (or as given) |
@@ -33,6 +34,7 @@ export type HubAuthErrorCode =
   | 'ERR_HUBAUTH_FORBIDDEN'
   | 'ERR_HUBAUTH_XSRF'
   | 'ERR_HUBAUTH_HUB_UNAVAILABLE'
+  | 'ERR_HUBAUTH_TOO_MANY_LOOKUPS'
   | 'ERR_HUBAUTH_HUB_API'
   | 'ERR_HUBAUTH_SERVICE_TOKEN'
   | 'ERR_HUBAUTH_OAUTH_CALLBACK'
@@ -170,6 +172,19 @@ export class HubUnavailableError extends HubAuthError {
 }
 
 /**
+ * One client has too many lookups of unknown tokens waiting for the Hub
+ * (`maxPendingLookupsPerClient`): a client sending unknown tokens faster than the Hub answers is
+ * slowed down alone, and never delays callers whose identity is cached, comes from the login cookie
+ * or was valid before. Status 429 with `Retry-After`. Code `ERR_HUBAUTH_TOO_MANY_LOOKUPS`.
+ */
+export class TooManyLookupsError extends HubAuthError {
+  declare readonly code: 'ERR_HUBAUTH_TOO_MANY_LOOKUPS';
+  constructor(message: string, options: { retryAfter?: number } = {}) {
+    super('ERR_HUBAUTH_TOO_MANY_LOOKUPS', 429, message, { headers: { 'retry-after': String(options.retryAfter ?? 1) } });
+  }
+}
+
+/**
  * {@link HubAuth.apiRequest} got an error status from the Hub (other than 401/403). Status 502 when
  * the Hub failed (5xx), else 500; the Hub's own status is in `hubStatus`. Code `ERR_HUBAUTH_HUB_API`.
  */
@@ -267,6 +282,7 @@ export type AnyHubAuthError =
   | ForbiddenError
   | XsrfError
   | HubUnavailableError
+  | TooManyLookupsError
   | HubApiError
   | ServiceCredentialsError
   | OAuthCallbackError

@@ -107,13 +107,34 @@ export class HubAuth {
    * Resolves with the frozen model, or `null` when the Hub says the token is not valid (401/403).
    * Rejects with {@link HubUnavailableError} when the Hub is unreachable, slow, failing or unreadable.
    */
-  userForToken(token: string, options: { sessionId?: string; useCache?: boolean } = {}): Promise<HubUser | null> {
-    return this.parts.lookup.user(token, options.sessionId ?? '', options.useCache !== false);
+  userForToken(
+    token: string,
+    options: { sessionId?: string; useCache?: boolean; client?: string; priority?: boolean } = {},
+  ): Promise<HubUser | null> {
+    const { client, priority } = options;
+    return this.parts.lookup.user(token, options.sessionId ?? '', options.useCache !== false, { client, priority });
   }
 
-  /** Forgets a token's cached identity in every session (e.g. after logout). Returns the entries removed. */
+  /**
+   * Forgets a token's cached identity in every session, here and, with a `sharedCache`, on every
+   * replica (the next request asks the Hub again). Returns the entries removed in this process.
+   */
   invalidate(token: string): number {
     return this.parts.lookup.invalidate(token);
+  }
+
+  /**
+   * Refuses a token here and, with a `sharedCache`, on every replica within milliseconds, for
+   * `seconds` (default `cacheMaxAge`, at least 60), whatever the Hub says; logout does this for the
+   * login cookie's token. Resolves when the shared store was told (or could not be); never rejects.
+   *
+   * @example
+   * ```ts
+   * await auth.revoke(token); // every replica now answers 401 for it
+   * ```
+   */
+  revoke(token: string, options: { seconds?: number } = {}): Promise<void> {
+    return this.parts.lookup.revoke(token, options.seconds ?? Math.max(60, this.config.cacheMaxAge));
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * The HTTP client for the Hub's REST API: keep-alive, internal TLS, `http+unix://` URLs, an explicit
  * timeout, a bounded reply size, and a limit on requests in flight so a flood of lookups cannot
- * hammer the Hub.
+ * hammer the Hub; waiting requests are served priority first, then one client at a time.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -31,10 +31,27 @@ export interface HubReply {
 /** Largest reply read from the Hub. */
 export const MAX_REPLY_BYTES = 1024 * 1024;
 
-/** A FIFO semaphore. */
+/** How a request waits for a slot. */
+export interface RequestLane {
+  /** Goes ahead of every non-priority request (tokens from our own login cookie, tokens valid before, logins). */
+  priority?: boolean;
+  /** Who asked: waiting requests of different clients take turns, so one client cannot hold the queue. */
+  client?: string;
+}
+
+type Waiter = () => void;
+
+/**
+ * A semaphore with two lanes: priority waiters first, in order; then the other waiters, one client at
+ * a time in turn (round robin), each client's own in order. One client flooding the queue therefore
+ * delays another client's lookup by at most one turn, not by the whole queue.
+ */
 class Limiter {
   private active = 0;
-  private readonly waiting = new Set<() => void>();
+  private readonly priority = new Set<Waiter>();
+  /** Client → its waiters; Map order is the round-robin order. */
+  private readonly byClient = new Map<string, Set<Waiter>>();
+  private waitingCount = 0;
   constructor(
     private readonly max: number,
     private readonly maxWaiting: number,
@@ -44,14 +61,63 @@ class Limiter {
     return this.active;
   }
 
+  private enqueue(wake: Waiter, lane: RequestLane): void {
+    if (lane.priority) {
+      this.priority.add(wake);
+    } else {
+      const client = lane.client ?? '';
+      let queue = this.byClient.get(client);
+      if (!queue) {
+        queue = new Set();
+        this.byClient.set(client, queue);
+      }
+      queue.add(wake);
+    }
+    this.waitingCount++;
+  }
+
+  private dequeue(wake: Waiter, lane: RequestLane): void {
+    if (lane.priority) {
+      if (this.priority.delete(wake)) this.waitingCount--;
+      return;
+    }
+    const client = lane.client ?? '';
+    const queue = this.byClient.get(client);
+    if (queue?.delete(wake)) {
+      this.waitingCount--;
+      if (queue.size === 0) this.byClient.delete(client);
+    }
+  }
+
+  /** The next waiter to wake, removed from its queue. */
+  private next(): Waiter | undefined {
+    const first = this.priority.values().next();
+    if (!first.done) {
+      this.priority.delete(first.value);
+      this.waitingCount--;
+      return first.value;
+    }
+    const turn = this.byClient.entries().next();
+    if (turn.done) return undefined;
+    const [client, queue] = turn.value;
+    const wake = queue.values().next().value as Waiter;
+    queue.delete(wake);
+    this.waitingCount--;
+    // The client goes to the back of the round.
+    this.byClient.delete(client);
+    if (queue.size > 0) this.byClient.set(client, queue);
+    return wake;
+  }
+
   /**
    * Runs `task` when a slot is free. A caller still waiting after `waitMs` gets a 503, so the
    * timeout bounds the whole lookup, not only the part after a slot was found.
    */
-  async run<T>(task: (waitedMs: number) => Promise<T>, waitMs: number): Promise<T> {
+  async run<T>(task: (waitedMs: number) => Promise<T>, waitMs: number, lane: RequestLane = {}): Promise<T> {
     const start = Date.now();
     if (this.active >= this.max) {
-      if (this.waiting.size >= this.maxWaiting) {
+      // Priority requests may overfill the waiting room: they are few (one per login cookie or known token).
+      if (this.waitingCount >= this.maxWaiting && !(lane.priority && this.priority.size < this.maxWaiting)) {
         throw new HubUnavailableError('Too many Hub lookups are pending; try again shortly', { status: 503, retryAfter: 1 });
       }
       await new Promise<void>((resolve, reject) => {
@@ -60,10 +126,10 @@ class Limiter {
           resolve();
         };
         const timer = setTimeout(() => {
-          this.waiting.delete(wake);
+          this.dequeue(wake, lane);
           reject(new HubUnavailableError(`The Hub did not answer within ${waitMs} ms (too many lookups waiting)`, { status: 503 }));
         }, waitMs);
-        this.waiting.add(wake);
+        this.enqueue(wake, lane);
       });
     } else {
       this.active++;
@@ -71,14 +137,10 @@ class Limiter {
     try {
       return await task(Date.now() - start);
     } finally {
-      // Hand the slot straight to the oldest waiter (Set iteration order is insertion order).
-      const next = this.waiting.values().next();
-      if (!next.done) {
-        this.waiting.delete(next.value);
-        next.value();
-      } else {
-        this.active--;
-      }
+      // Hand the slot straight to the next waiter.
+      const wake = this.next();
+      if (wake) wake();
+      else this.active--;
     }
   }
 }
@@ -130,9 +192,13 @@ export class HubClient {
   request(
     method: string,
     path: string,
-    options: { headers?: Record<string, string>; body?: string } = {},
+    options: { headers?: Record<string, string>; body?: string; lane?: RequestLane } = {},
   ): Promise<HubReply> {
-    return this.limiter.run((waited) => this.send(method, path, options, Math.max(1, this.timeoutMs - waited)), this.timeoutMs);
+    return this.limiter.run(
+      (waited) => this.send(method, path, options, Math.max(1, this.timeoutMs - waited)),
+      this.timeoutMs,
+      options.lane,
+    );
   }
 
   private send(

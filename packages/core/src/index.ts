@@ -19,6 +19,7 @@ export { checkScopes, hasAccess, intersectScopes, parseScope, defaultAccessScope
 export { extractToken, parseAuthorizationHeader, MAX_TOKEN_LENGTH } from './token';
 export type { FoundToken, TokenSource } from './token';
 export { safeNextUrl } from './oauth';
+export type { SharedCacheOptions, SharedStore, SharedStoreListener } from './shared-store';
 export { XSRF_COOKIE } from './cookies';
 export type { HubRoute, HubRouteName } from './routes';
 export type { HubRequest, HubRequestHeaders, HubResponse, HubServer, HubUser } from './types';

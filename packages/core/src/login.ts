@@ -218,7 +218,7 @@ export class Login {
       // A finished, stale (even expired) or unknown flow from a browser that is already logged in: just
       // go on, as the Hub's own service code does. Nothing is exchanged, so nothing can be forged here.
       if (current && current !== 'invalid' && current !== 'duplicate') {
-        const user = await this.lookup.user(current.token, sessionId).catch(() => null);
+        const user = await this.lookup.user(current.token, sessionId, true, { priority: true }).catch(() => null);
         if (user) return redirect(next, clearStates);
       }
       if (opened === null) throw new OAuthStateError('OAuth state is not valid for this service. Try logging in again.');
@@ -236,11 +236,11 @@ export class Login {
       );
     }
     const { token, expiresIn } = await this.exchangeCode(code, flow.verifier);
-    const user = await this.lookup.user(token, sessionId);
+    const user = await this.lookup.user(token, sessionId, true, { priority: true });
     if (!user) throw new HubUnavailableError('The Hub issued a token it then did not recognise', { status: 502 });
     // A login never switches a browser from one identity to another: a login started elsewhere (a
     // state cookie planted by a sibling host) must not silently replace the victim's session.
-    const previous = current && current !== 'invalid' ? await this.lookup.user(current.token, sessionId) : null;
+    const previous = current && current !== 'invalid' ? await this.lookup.user(current.token, sessionId, true, { priority: true }) : null;
     if (previous && (previous.name !== user.name || previous.kind !== user.kind)) {
       c.logger.warn(
         `Refused an OAuth callback for ${user.kind} ${user.name} in a browser logged in as ${previous.kind} ${previous.name}: ` +
@@ -273,6 +273,7 @@ export class Login {
     const reply = await this.lookup.client.request('POST', '/oauth2/token', {
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `token ${c.apiToken}` },
       body: form,
+      lane: { priority: true },
     });
     let data: Record<string, unknown> = {};
     try {
@@ -304,13 +305,15 @@ export class Login {
   }
 
   /**
-   * Logs out at `<prefix>logout`: clears the login and xsrf cookies, forgets the cached identity and
-   * redirects to the Hub's logout page (or the service prefix, per `logoutRedirect`).
+   * Logs out at `<prefix>logout`: clears the login and xsrf cookies, refuses the login token on
+   * every replica and redirects to the Hub's logout page (or the service prefix, per `logoutRedirect`).
    */
   logout(request: HubRequest): HubResponse {
     const pairs = parseCookieHeader(request.headers.cookie);
     const current = this.session.read(pairs);
-    if (current && current !== 'invalid' && current !== 'duplicate') this.lookup.invalidate(current.token);
+    // Refused at once, for as long as the cookie could live (at most a day): a copy of the cookie is
+    // worthless from now on, even before the Hub forgets the token (or if the browser never gets there).
+    if (current && current !== 'invalid' && current !== 'duplicate') void this.lookup.revoke(current.token, Math.min(current.remaining, 86_400));
     const c = this.config;
     return redirect(c.logoutRedirect === 'hub' ? c.hubLogoutUrl : c.servicePrefix, [
       this.cookies.clearSession(request),

@@ -1,15 +1,19 @@
 /**
  * The lookup path: who owns a token, asked of the Hub (`GET {apiUrl}/user`) through the identity
- * cache. Everything else in core reaches the Hub's answer through {@link UserLookup} alone, so a
- * different store or lookup policy plugs in here.
+ * cache (in-process, then the shared store when configured). Everything else in core reaches the
+ * Hub's answer through {@link UserLookup} alone, so a different store or lookup policy plugs in here.
  */
-import { IdentityCache } from './cache';
+import { IdentityCache, type LookupOptions } from './cache';
 import type { HubAuthConfig } from './config';
 import { HubUnavailableError } from './errors';
-import { HubClient } from './hub-client';
+import { HubClient, type RequestLane } from './hub-client';
+import { SharedTier } from './shared-store';
 import { isWellFormedToken } from './token';
 import type { HubUser } from './types';
 import { toUserModel } from './user-model';
+
+/** JupyterHub refuses to store tokens shorter than this, so it can never accept one. */
+const MIN_HUB_TOKEN_LENGTH = 8;
 
 /** Token lookups against the Hub, cached and coalesced. */
 export class UserLookup {
@@ -25,24 +29,31 @@ export class UserLookup {
       maxConcurrent: config.maxConcurrentLookups,
       maxPending: config.maxPendingLookups,
     });
+    const shared = config.sharedCache;
     this.cache = new IdentityCache({
       maxAge: config.cacheMaxAge,
       negativeMaxAge: config.negativeCacheMaxAge,
       maxEntries: config.cacheMaxEntries,
+      maxPendingPerClient: config.maxPendingLookupsPerClient,
+      lockMs: config.requestTimeoutMs,
+      shared: shared ? new SharedTier(shared.store, shared.secret, shared.timeoutMs, config.logger) : null,
     });
   }
 
   /**
    * The owner of `token` within the Hub login session `sessionId`: the frozen model, or `null` when
-   * the Hub says the token is not valid. Rejects with {@link HubUnavailableError}.
+   * the Hub says the token is not valid. `lane` says who asks and whether the token is one we trust
+   * (our own login cookie): see {@link LookupOptions}. Rejects with {@link HubUnavailableError}, or
+   * {@link TooManyLookupsError} when the client has too many lookups of unknown tokens pending.
    */
-  user(token: string, sessionId: string, useCache = true): Promise<HubUser | null> {
-    // No Hub has such a token; asking would cost a lookup and a cache entry, and a control character
-    // would make Node throw a TypeError while writing the header instead of answering "no user".
-    if (!isWellFormedToken(token)) return Promise.resolve(null);
-    const ask = () => this.ask(token);
-    if (!useCache) return ask();
-    return this.cache.get(this.cache.key(token, sessionId), ask);
+  user(token: string, sessionId: string, useCache = true, lane: LookupOptions = {}): Promise<HubUser | null> {
+    // No Hub has such a token (it stores none shorter than 8 characters); asking would cost a lookup
+    // and a cache entry, and a control character would make Node throw a TypeError while writing the
+    // header instead of answering "no user".
+    if (!isWellFormedToken(token) || token.length < MIN_HUB_TOKEN_LENGTH) return Promise.resolve(null);
+    const ask = (priority: boolean) => this.ask(token, { priority, client: lane.client });
+    if (!useCache) return ask(lane.priority === true);
+    return this.cache.get(this.cache.key(token, sessionId), ask, lane);
   }
 
   /** The cached answer for `token`: a model, `null` for a known-bad token, `undefined` when not cached. */
@@ -50,8 +61,8 @@ export class UserLookup {
     return this.cache.peek(this.cache.key(token, sessionId));
   }
 
-  private async ask(token: string): Promise<HubUser | null> {
-    const reply = await this.client.request('GET', '/user', { headers: { authorization: `token ${token}` } });
+  private async ask(token: string, lane: RequestLane): Promise<HubUser | null> {
+    const reply = await this.client.request('GET', '/user', { headers: { authorization: `token ${token}` }, lane });
     if (reply.status === 200) return toUserModel(reply.text);
     if (reply.status === 401 || reply.status === 403) return null;
     if (reply.status === 404) {
@@ -62,9 +73,15 @@ export class UserLookup {
     throw new HubUnavailableError(`The Hub could not identify the token (status ${reply.status})`, { status: 502 });
   }
 
-  /** Forgets a token's cached identity in every session. Returns the entries removed. */
+  /** Forgets a token's cached identity in every session, on every replica. Returns the entries removed here. */
   invalidate(token: string): number {
     return this.cache.deleteToken(token);
+  }
+
+  /** Refuses a token on every replica for `seconds`. Never rejects. */
+  revoke(token: string, seconds: number): Promise<void> {
+    if (!isWellFormedToken(token)) return Promise.resolve();
+    return this.cache.revoke(token, seconds);
   }
 
   /** Hub lookups in flight. */

@@ -98,6 +98,11 @@ export class AppProcess extends EventEmitter<{ ready: []; exit: [code: number | 
     this.child = child;
     child.once('error', (err) => {
       this.options.logger?.error(`could not start ${file}: ${err.message}`);
+      // A command that cannot be spawned (not found, not executable) never emits 'exit'.
+      if (child.pid === undefined && this.child === child) {
+        this.child = null;
+        this.exited(127, null);
+      }
     });
     child.once('exit', (code, signal) => {
       if (this.child === child) this.child = null;
@@ -134,7 +139,7 @@ export class AppProcess extends EventEmitter<{ ready: []; exit: [code: number | 
     const child = this.child;
     const deadline = Date.now() + readyTimeoutMs;
     while (Date.now() < deadline) {
-      if (!child || child.exitCode !== null || child.signalCode !== null) {
+      if (!child || this.child !== child || child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`the app exited before it listened on ${host}:${port}`);
       }
       if (await canConnect(host, port)) return;

@@ -57,7 +57,8 @@ export class ForwardAuth {
   /** The original request, as the front proxy describes it. */
   private original(req: IncomingMessage): { method: string; url: string } {
     const h = req.headers;
-    const method = (first(h['x-original-method']) ?? first(h['x-forwarded-method']) ?? 'GET').toUpperCase();
+    // nginx's subrequest keeps the original method; the others send GET and name it in a header.
+    const method = (first(h['x-original-method']) ?? first(h['x-forwarded-method']) ?? req.method ?? 'GET').toUpperCase();
     const url = first(h['x-original-uri']) ?? first(h['x-forwarded-uri']) ?? this.options.auth.config.servicePrefix;
     return { method: /^[A-Z]{1,16}$/.test(method) ? method : 'GET', url: url.startsWith('/') ? url : `/${url}` };
   }

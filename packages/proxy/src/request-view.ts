@@ -20,14 +20,19 @@ export function viewOf(req: IncomingMessage, url: string = req.url ?? '/', metho
   return new NodeRequestView(req, req, hooks, url, method);
 }
 
+/** Headers core reads only for its cross-site checks, which the proxy makes itself (with its own allowed origins). */
+function crossSiteHeader(name: string): boolean {
+  return name.startsWith('sec-fetch-') || name === 'origin' || name === 'sec-websocket-origin';
+}
+
 /**
  * The view to identify `request` with: the request itself when it carries no cookie (tokens need
- * no xsrf check), else a `GET` without `Sec-Fetch-*` headers.
+ * no xsrf check), else a `GET` without fetch metadata and `Origin`.
  */
 export function identificationView(request: HubRequest): HubRequest {
   if (request.headers.cookie === undefined) return request;
   const headers: Record<string, string | readonly string[] | undefined> = {};
-  for (const [name, value] of Object.entries(request.headers)) if (!name.startsWith('sec-fetch-')) headers[name] = value;
+  for (const [name, value] of Object.entries(request.headers)) if (!crossSiteHeader(name)) headers[name] = value;
   return {
     method: 'GET',
     url: request.url,

@@ -76,6 +76,15 @@ describe('AppProcess', () => {
     await expect(app.start()).rejects.toThrow(/exited before it listened/);
   });
 
+  test('a command that cannot be started fails the start at once and exits', async () => {
+    const app = new AppProcess({ command: ['/nonexistent/hubauth-test-app'], port: await freePort(), readyTimeoutMs: 30_000, logger: { warn: () => undefined, error: () => undefined } });
+    const exit = new Promise((resolve) => app.once('exit', (code) => resolve(code)));
+    const started = Date.now();
+    await expect(app.start()).rejects.toThrow(/exited before it listened/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expect(exit).resolves.toBe(127);
+  });
+
   test('on-failure restarts an app that crashed', async () => {
     const port = await freePort();
     const app = new AppProcess({ command: [process.execPath, APP], port, restart: 'on-failure', env: { PATH: process.env.PATH ?? '' } });

@@ -306,6 +306,10 @@ describe('HubAuthProxy', () => {
       const otherJar = await login(other);
       const res = await call(other, 'POST', `${PREFIX}x`, { cookie: otherJar.header(), origin: 'https://hub.example.org' }, '');
       expect(res.status).toBe(200);
+      const { ws, first } = await openWs(other, `${PREFIX}ws`, { cookie: otherJar.header(), origin: 'https://hub.example.org' });
+      expect(first.headers['x-hubauth-user']).toBe('alice');
+      ws.close();
+      await expect(openWs(other, `${PREFIX}ws`, { cookie: otherJar.header(), origin: 'https://evil.example' })).rejects.toThrow('status 403');
     });
 
     test('websocket with the cookie from the own origin carries the identity; from another origin it is refused', async () => {

@@ -1,4 +1,4 @@
-/** A shared store (e.g. Redis) configured as the `store` option: reachable within the timeout. */
+/** The shared store (e.g. `@hubauth/redis`) of the `sharedCache` option: reachable within the timeout. */
 import type { DoctorContext } from '../context';
 import type { Check } from '../report';
 
@@ -11,7 +11,8 @@ function isPingable(value: unknown): value is Pingable {
 }
 
 export async function checkStore(ctx: DoctorContext): Promise<Check[]> {
-  const store = (ctx.options as { store?: unknown }).store;
+  const options = ctx.options as { sharedCache?: { store?: unknown }; store?: unknown };
+  const store = options.sharedCache?.store ?? options.store;
   if (store === undefined || store === null) return [];
   const title = 'Shared store';
   if (!isPingable(store)) {
