@@ -15,12 +15,18 @@ export default tseslint.config(
         setImmediate: 'readonly', AbortController: 'readonly', __dirname: 'readonly', require: 'readonly',
         module: 'writable', fetch: 'readonly', performance: 'readonly', URLSearchParams: 'readonly',
         TextEncoder: 'readonly', TextDecoder: 'readonly', structuredClone: 'readonly',
+        Request: 'readonly', Response: 'readonly', Headers: 'readonly',
       },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
     },
+  },
+  {
+    // Scripts that also run under Bun and Deno.
+    files: ['examples/web/**', 'examples/hono/**', 'test/integration/support/guard-service.mjs', 'bench/servers/**'],
+    languageOptions: { globals: { Bun: 'readonly', Deno: 'readonly' } },
   },
   {
     files: ['**/*.cjs'],

@@ -216,8 +216,18 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
       rejections.stop();
     });
 
-    afterEach(() => {
+    /** Freezes the clock at `ms` here and in an app served by another process. */
+    async function freezeClock(ms: number): Promise<void> {
+      jest.spyOn(Date, 'now').mockReturnValue(ms);
+      await (await main()).setClock?.(ms);
+    }
+    async function realClock(): Promise<void> {
       jest.restoreAllMocks();
+      await Promise.all([...apps.values()].map((a) => a.setClock?.(null)));
+    }
+
+    afterEach(async () => {
+      await realClock();
       harvest();
     });
 
@@ -404,17 +414,15 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
 
       test('an expired flow', async () => {
         const { jar, callback } = await flow();
-        const now = Date.now();
-        jest.spyOn(Date, 'now').mockReturnValue(now + 11 * 60 * 1000);
+        await freezeClock(Date.now() + 11 * 60 * 1000);
         const res = await expectRefused(targetOf(callback), jar.header());
         expect(res.body).toMatch(/expired|took too long/i);
       });
 
       test('a flow dated in the future', async () => {
-        const now = Date.now();
-        jest.spyOn(Date, 'now').mockReturnValue(now + 5 * 60 * 1000);
+        await freezeClock(Date.now() + 5 * 60 * 1000);
         const { jar, callback } = await flow();
-        jest.restoreAllMocks();
+        await realClock();
         await expectRefused(targetOf(callback), jar.header());
       });
 
@@ -462,7 +470,9 @@ export function runAdversarial(name: string, factory: ContractAppFactory): void 
       test('an oversized state cookie, and an oversized Cookie header', async () => {
         const { callback } = await flow();
         await expectRefused(targetOf(callback), `${STATE_COOKIE}=${'A'.repeat(9000)}.${'B'.repeat(43)}`);
-        await expectRefused(targetOf(callback), `${STATE_COOKIE}=${'A'.repeat(20_000)}`, [431]);
+        // Node's HTTP server stops it at its 16 KB header limit (431); Deno's larger limit lets it reach
+        // hubauth, which refuses the state (403). Either way nothing is exchanged.
+        await expectRefused(targetOf(callback), `${STATE_COOKIE}=${'A'.repeat(20_000)}`, [431, 403]);
       });
 
       test('an oversized, empty, or repeated state parameter', async () => {

@@ -1,5 +1,4 @@
 // A consumer's fetch-handler service on Node (CommonJS), run by scripts/check-consumer.mjs against the fake Hub.
-/* global Response */
 const { serve } = require('@hono/node-server');
 const { hubAuth } = require('@hubauth/web');
 

@@ -1,5 +1,4 @@
 // A consumer's fetch-handler service on Node (ESM), run by scripts/check-consumer.mjs against the fake Hub.
-/* global Response */
 import { serve } from '@hono/node-server';
 import { hubAuth } from '@hubauth/web';
 

@@ -29,6 +29,11 @@ export const PREFIX = '/services/whoami/';
 export interface ContractApp {
   server: Server;
   close(): Promise<void>;
+  /**
+   * Apps served in another process (Bun, Deno) set that process's clock (`Date.now`) to `ms`, or back
+   * to real time with `null`, where a suite mocks the clock. In-process apps share the mocked clock.
+   */
+  setClock?(ms: number | null): Promise<void>;
   /** The very options object given to the `team` route's guard. */
   team: HubAuthenticatedOptions;
 }

@@ -1,6 +1,7 @@
 /**
  * Browser login (OAuth) against a real JupyterHub (6.x and 5.x), through its real proxy, in headless
- * Chromium, for the Express, Koa and Fastify whoami-oauth examples (managed), the same example run as
+ * Chromium, for the Express, Koa, Fastify and Hono whoami-oauth examples and the fetch-handler one on
+ * Bun (managed), the same example run as
  * an external service, and the guard services (managed, 1 s identity cache). Scenarios (after
  * jupyterhub/tests/test_services_auth.py), in the order they run:
  *

@@ -1,6 +1,6 @@
 /**
  * Token authentication against a real JupyterHub (6.x and 5.x), through its real proxy, for the
- * Express, Koa and Fastify examples (managed services), the guard test services (managed) and one
+ * Express, Koa, Fastify and Hono examples and the fetch-handler one on Bun (managed services), the guard test services (managed) and one
  * external service per framework. The users, roles and services are described in
  * support/hub-setup.ts. Scenarios (after jupyterhub/tests/test_services_auth.py):
  *

@@ -25,5 +25,5 @@ export type { HubRoute, HubRouteName } from './routes';
 export type { HubRequest, HubRequestHeaders, HubResponse, HubServer, HubUser } from './types';
 export { HubAuthFlow, createHubAuth, freezeGuardOptions } from './adapter/flow';
 export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './adapter/flow';
-export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, MAX_XSRF_FORM_BYTES } from './adapter/web';
+export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, finishWebResponse, MAX_XSRF_FORM_BYTES } from './adapter/web';
 export type { WebRequestInit } from './adapter/web';

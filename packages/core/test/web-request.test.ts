@@ -3,13 +3,14 @@ import {
   MAX_XSRF_FORM_BYTES,
   WebHubRequest,
   clientAddress,
-  extractToken,
   needsXsrfField,
   readXsrfField,
   splitAuthorization,
   toWebResponse,
   withSetCookies,
-} from '../src';
+  finishWebResponse,
+} from '../src/adapter';
+import { extractToken } from '../src';
 
 const env = { JUPYTERHUB_API_TOKEN: 'x', JUPYTERHUB_SERVICE_NAME: 'whoami', JUPYTERHUB_SERVICE_PREFIX: '/services/whoami/' };
 const oauthFlow = new HubAuthFlow({ env, clientId: 'service-whoami', cookieSecret: 'web-request-secret-0123456789abcdef' });
@@ -159,5 +160,15 @@ describe('responses', () => {
     expect(copied.headers.get('location')).toBe('http://h/next');
     expect(copied.headers.getSetCookie()).toEqual(['x=1', 'y=2']);
     expect(withSetCookies(redirect, [])).toBe(redirect);
+  });
+
+  test('finishWebResponse says Connection: close when the request asked for it (Bun closes without saying)', () => {
+    const closing = new Request('http://h/', { headers: { connection: 'close' } });
+    const own = finishWebResponse(closing, new Response('hi'), ['x=1']);
+    expect(own.headers.get('connection')).toBe('close');
+    expect(own.headers.getSetCookie()).toEqual(['x=1']);
+    expect(finishWebResponse(closing, Response.redirect('http://h/next', 302), []).headers.get('connection')).toBe('close');
+    const open = finishWebResponse(new Request('http://h/', { headers: { connection: 'keep-alive' } }), new Response('hi'), []);
+    expect(open.headers.has('connection')).toBe(false);
   });
 });

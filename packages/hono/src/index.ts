@@ -8,7 +8,8 @@
  * ```
  * @packageDocumentation
  */
-import { ConfigError, HubAuthFlow, WebHubRequest, freezeGuardOptions, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
+import { ConfigError, type HubAuth, type HubUser } from '@hubauth/core';
+import { HubAuthFlow, WebHubRequest, carried, carry, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions } from '@hubauth/core/adapter';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -46,9 +47,6 @@ export interface HonoHubAuthOptions extends HubAuthMiddlewareOptions {
 /** The middleware returned by {@link hubAuth}, with the authenticator it uses. */
 export type HubAuthMiddleware = MiddlewareHandler<HubAuthEnv> & { readonly auth: HubAuth; readonly flow: HubAuthFlow };
 
-const CARRIER = Symbol.for('hubauth.hono.request');
-type Carried = Context & { [CARRIER]?: { flow: HubAuthFlow; state: RequestAuthState } };
-
 /** Carries out a step: `undefined` to go on, a response to answer, or an `HTTPException` (errors: 'throw'). */
 function settle(flow: HubAuthFlow, step: FlowStep, c: Context): Response | undefined {
   if (step.type === 'next') return undefined;
@@ -71,19 +69,16 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
   const trustProxy = options.trustProxy === true;
   const middleware: MiddlewareHandler<HubAuthEnv> = async (c, next) => {
     const { step, state } = await identifyWebRequest(flow, c.req.raw, { env: c.env, trustProxy });
+    carry(c, flow, state);
     if (state) {
-      (c as Carried)[CARRIER] = { flow, state };
       c.set('hubUser', state.identity.user ?? undefined);
       c.set('xsrfToken', state.identity.xsrfToken);
     }
     const answer = settle(flow, step, c);
-    if (answer) return answer;
+    if (answer) return finishWebResponse(c.req.raw, answer, []);
     await next();
-    const cookies = state?.identity.setCookies ?? [];
-    if (cookies.length) {
-      const res = withSetCookies(c.res, cookies);
-      if (res !== c.res) c.res = res;
-    }
+    const res = finishWebResponse(c.req.raw, c.res, state?.identity.setCookies ?? []);
+    if (res !== c.res) c.res = res;
   };
   return Object.assign(middleware, { auth: flow.auth, flow });
 }
@@ -100,9 +95,9 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): MiddlewareHandler<HubAuthGuardedEnv> {
   const policy = freezeGuardOptions(options);
   return async (c, next) => {
-    const carried = (c as Carried)[CARRIER];
-    if (!carried) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
-    const answer = settle(carried.flow, carried.flow.guard(carried.state, policy), c);
+    const carrier = carried(c);
+    if (!carrier) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
+    const answer = settle(carrier.flow, carrier.flow.guard(carrier.state, policy), c);
     if (answer) return answer;
     await next();
   };

@@ -180,7 +180,11 @@ export class HubAuthProxy {
       return;
     }
     const user = identity.user;
-    if (!user) return; // guard allowed, so there is a user; kept for the types
+    if (!user) {
+      // The guard allows only identified callers; answered anyway rather than left hanging.
+      this.internalError(req, res, new Error('the guard allowed a request without a user'));
+      return;
+    }
     (req as ProxiedRequest)[PENDING] = { setCookies, timedOut: false };
     req.url = this.outgoingUrl(req, identity);
     this.identityHeaders.set(req.headers, user);
@@ -192,7 +196,8 @@ export class HubAuthProxy {
   /** Prepares headers and the target path of a request about to go upstream. */
   private outgoingUrl(req: IncomingMessage, identity: Identity): string {
     const url = this.credentials.apply(req.headers, req.url ?? '/', identity.source);
-    req.headers['x-forwarded-prefix'] = this.prefix.slice(0, -1);
+    if (this.prefix === '/') delete req.headers['x-forwarded-prefix'];
+    else req.headers['x-forwarded-prefix'] = this.prefix.slice(0, -1);
     return this.options.stripPrefix ? url.slice(this.prefix.length - 1) : url;
   }
 

@@ -8,7 +8,8 @@
  * ```
  * @packageDocumentation
  */
-import { HubAuthFlow, freezeGuardOptions, identifyWebRequest, toWebResponse, withSetCookies, type FlowStep, type HubAuth, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubUser, type RequestAuthState } from '@hubauth/core';
+import type { HubAuth, HubUser } from '@hubauth/core';
+import { HubAuthFlow, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type RequestAuthState } from '@hubauth/core/adapter';
 
 export * from '@hubauth/core';
 
@@ -80,10 +81,10 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
   const guard = (state: RequestAuthState, policy?: HubAuthenticatedOptions): Response | null => settle(flow.guard(state, policy));
   const wrap = (handler: HubHandler<HubUser | null>, policy: HubAuthenticatedOptions | null): FetchHandler => async (request, env) => {
     const { response, state } = await identify(request, env);
-    if (!state) return response as Response;
+    if (!state) return finishWebResponse(request, response as Response, []);
     const { user, xsrfToken, setCookies } = state.identity;
     const denied = policy && guard(state, policy);
-    return withSetCookies(denied ?? (await handler(request, { hubUser: user, xsrfToken, env })), setCookies);
+    return finishWebResponse(request, denied ?? (await handler(request, { hubUser: user, xsrfToken, env })), setCookies);
   };
   return {
     auth: flow.auth,
@@ -92,7 +93,7 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
     guard,
     protect: (handler, policy = {}) => wrap(handler as HubHandler<HubUser | null>, freezeGuardOptions(policy)),
     open: (handler) => wrap(handler, null),
-    routes: async (request, env) => (await identify(request, env)).response ?? notFound(),
+    routes: async (request, env) => finishWebResponse(request, (await identify(request, env)).response ?? notFound(), []),
   };
 }
 

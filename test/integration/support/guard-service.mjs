@@ -1,5 +1,6 @@
-// A managed test service for the real-Hub integration tests, in Express, Koa or Fastify
-// (`node guard-service.mjs <express|koa|fastify>`), built like the examples but with access guards:
+// A managed test service for the real-Hub integration tests, in Express, Koa, Fastify or Hono on Node
+// (`node guard-service.mjs <express|koa|fastify|hono>`), or a plain fetch handler of @hubauth/web on
+// Bun (`bun guard-service.mjs web`), built like the examples but with access guards:
 //
 //   <prefix>         any caller with the service's access scopes
 //   <prefix>admins   hubUsers  (GUARD_HUB_USERS, comma-separated, default "alice")
@@ -61,7 +62,26 @@ if (framework === 'express') {
   }
   await app.listen({ host: hostname, port: Number(port) });
   listening();
+} else if (framework === 'hono') {
+  const { Hono } = require('hono');
+  const { serve } = require('@hono/node-server');
+  const { hubAuth, hubAuthenticated } = require('@hubauth/hono');
+  const app = new Hono();
+  app.use(hubAuth({ ...options, trustProxy: true }));
+  for (const [route, policy] of Object.entries(policies)) {
+    app.get(`${prefix}${route}`, hubAuthenticated(policy), (c) => c.json({ route, user: c.get('hubUser') }));
+  }
+  serve({ fetch: app.fetch, hostname, port: Number(port) }, listening);
+} else if (framework === 'web' && globalThis.Bun) {
+  const { hubAuth } = require('@hubauth/web');
+  const hub = hubAuth({ ...options, trustProxy: true });
+  const routes = new Map(Object.entries(policies).map(([route, policy]) => [
+    `${prefix}${route}`,
+    hub.protect((request, { hubUser }) => Response.json({ route, user: hubUser }), policy),
+  ]));
+  Bun.serve({ hostname, port: Number(port), fetch: (request, server) => (routes.get(new URL(request.url).pathname) ?? hub.routes)(request, server) });
+  listening();
 } else {
-  console.error(`usage: node guard-service.mjs express|koa|fastify (got ${String(framework)})`);
+  console.error(`usage: node guard-service.mjs express|koa|fastify|hono, or bun guard-service.mjs web (got ${String(framework)})`);
   process.exit(2);
 }

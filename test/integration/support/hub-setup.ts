@@ -1,7 +1,7 @@
 /**
- * The real JupyterHub the scenario files (service-tokens, browser-oauth) run against: all six
- * examples (whoami-api and whoami-oauth in Express, Koa and Fastify) and the guard service of each
- * framework as MANAGED services, one EXTERNAL service per framework that we start ourselves, token-only services whose
+ * The real JupyterHub the scenario files (service-tokens, browser-oauth) run against: all ten
+ * examples (whoami-api and whoami-oauth in Express, Koa, Fastify and Hono on Node, and the plain fetch
+ * handler of `@hubauth/web` served by `Bun.serve`) and the guard service of each framework as MANAGED services, one EXTERNAL service per framework that we start ourselves, token-only services whose
  * own tokens carry access scopes, and users, groups and roles for the access decisions.
  *
  * | who | what they hold |
@@ -26,6 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runtimeBinary } from '../../runtimes';
 import {
   repoRoot,
   reservePorts,
@@ -36,8 +37,14 @@ import {
   type RunningHub,
 } from '../../hub';
 
-export const FRAMEWORKS = ['express', 'koa', 'fastify'] as const;
+export const FRAMEWORKS = ['express', 'koa', 'fastify', 'hono', 'web'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
+
+/** The command that runs a service script of `fw`: Node, except `web` (`@hubauth/web`), which runs under Bun. */
+export function serviceCommand(fw: Framework, script: string, preload?: string): string[] {
+  if (fw === 'web') return [runtimeBinary('bun'), ...(preload ? ['--preload', preload] : []), script];
+  return [process.execPath, ...(preload ? ['--require', preload] : []), script];
+}
 
 /** The custom scope the guard services' `/custom` route requires (held by alice). */
 export const CUSTOM_SCOPE = 'custom:hubauth:read';
@@ -101,14 +108,15 @@ function tail(file: string, lines: number): string {
 }
 
 /** Starts `examples/<fw>/whoami-oauth.mjs` ourselves, with the JUPYTERHUB_* environment we choose. */
-function startExternal(name: string, script: string, env: Record<string, string>, logDir: string): ExternalProcess {
+function startExternal(name: string, fw: Framework, script: string, env: Record<string, string>, logDir: string): ExternalProcess {
   const logFile = path.join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
+    const [command, ...args] = serviceCommand(fw, script, path.join(__dirname, 'die-with-parent.cjs'));
     child = spawn(
-      process.execPath,
-      ['--require', path.join(__dirname, 'die-with-parent.cjs'), script],
+      command as string,
+      args,
       {
         cwd: repoRoot,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), LANG: 'C.UTF-8', ...env },
@@ -151,7 +159,6 @@ function startExternal(name: string, script: string, env: Record<string, string>
  */
 export async function startIntegrationHub(version: HubVersion, opts: StartOptions = {}): Promise<IntegrationHub> {
   const cookieSecret = secret();
-  const node = process.execPath;
   const groups = new Set(opts.groups ?? ALL_GROUPS);
   const reserved = await reservePorts(groups.has('external') ? FRAMEWORKS.length : 0);
   const extPorts = reserved.ports;
@@ -164,7 +171,7 @@ export async function startIntegrationHub(version: HubVersion, opts: StartOption
       services.push({
         name: `whoami-${kind}-${fw}`,
         managed: {
-          command: [node, `examples/${fw}/whoami-${kind}.mjs`],
+          command: serviceCommand(fw, `examples/${fw}/whoami-${kind}.mjs`),
           cwd: repoRoot,
           env: { HUBAUTH_COOKIE_SECRET: cookieSecret },
         },
@@ -174,7 +181,7 @@ export async function startIntegrationHub(version: HubVersion, opts: StartOption
     services.push({
       name: guardService(fw),
       managed: {
-        command: [node, 'test/integration/support/guard-service.mjs', fw],
+        command: [...serviceCommand(fw, 'test/integration/support/guard-service.mjs'), fw],
         cwd: repoRoot,
         env: {
           HUBAUTH_COOKIE_SECRET: cookieSecret,
@@ -230,7 +237,7 @@ export async function startIntegrationHub(version: HubVersion, opts: StartOption
     externalFrameworks.forEach((fw, i) => {
       const name = externalService(fw);
       externals.push(
-        startExternal(name, `examples/${fw}/whoami-oauth.mjs`, {
+        startExternal(name, fw, `examples/${fw}/whoami-oauth.mjs`, {
           JUPYTERHUB_API_TOKEN: extTokens[i] as string,
           JUPYTERHUB_API_URL: ctx.apiUrl,
           JUPYTERHUB_BASE_URL: '/',

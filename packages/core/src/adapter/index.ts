@@ -30,7 +30,7 @@ export { CARRIER, carried, carry } from './carrier';
 export type { Carrying, RequestCarrier } from './carrier';
 export { NodeRequestView, appendSetCookie, sendNode } from './node';
 export type { NodeRequestHooks } from './node';
-export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, MAX_XSRF_FORM_BYTES } from './web';
+export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, finishWebResponse, MAX_XSRF_FORM_BYTES } from './web';
 export type { WebRequestInit } from './web';
 export { matchRoute } from '../routes';
 export type { HubRoute, HubRouteName } from '../routes';

@@ -198,18 +198,41 @@ export function toWebResponse(response: HubResponse): Response {
   return new Response(response.body ?? null, { status: response.status, headers });
 }
 
+/** Applies `change` to the response's headers, or to a copy when they are immutable (`fetch()`, `Response.redirect()`). */
+function editHeaders(response: Response, change: (headers: Headers) => void): Response {
+  try {
+    change(response.headers);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    change(copy.headers);
+    return copy;
+  }
+}
+
 /**
  * Adds `Set-Cookie` headers to a response the application made. A response with immutable headers
- * (from `fetch()` or `Response.redirect()`) is copied first; otherwise the same response is returned.
+ * is copied first; otherwise the same response is returned.
  */
 export function withSetCookies(response: Response, cookies: readonly string[]): Response {
   if (cookies.length === 0) return response;
-  let target = response;
-  try {
-    for (const cookie of cookies) target.headers.append('set-cookie', cookie);
-  } catch {
-    target = new Response(response.body, response);
-    for (const cookie of cookies) target.headers.append('set-cookie', cookie);
-  }
-  return target;
+  return editHeaders(response, (headers) => {
+    for (const cookie of cookies) headers.append('set-cookie', cookie);
+  });
+}
+
+/**
+ * The response to send for `request`: the application's, with hubauth's cookies, and with
+ * `Connection: close` when the request asked for it. Bun closes such connections without saying so,
+ * and a keep-alive client that forwarded the header (JupyterHub's proxy does) then reuses the closed
+ * socket for the next request: "socket hang up", a 503 for the browser. Saying it is what RFC 9112
+ * asks of a server anyway, and harmless on runtimes that already do.
+ */
+export function finishWebResponse(request: Request, response: Response, cookies: readonly string[]): Response {
+  const closing = request.headers.get('connection')?.toLowerCase().includes('close') === true && !response.headers.has('connection');
+  if (!closing) return withSetCookies(response, cookies);
+  return editHeaders(response, (headers) => {
+    for (const cookie of cookies) headers.append('set-cookie', cookie);
+    headers.set('connection', 'close');
+  });
 }
