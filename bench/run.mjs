@@ -11,6 +11,7 @@ import path from 'node:path';
 import { buildHelpers } from './lib/build.mjs';
 import { burst } from './lib/burst.mjs';
 import { proxyPhase } from './phases/proxy.mjs';
+import { floodPhase, replicasPhase } from './phases/shared-cache.mjs';
 import { runLoad } from './lib/load.mjs';
 import { forkHelper, killAllChildren, startServer } from './lib/procs.mjs';
 import {
@@ -616,6 +617,18 @@ const proxy = await proxyPhase({ cfg, fakeApiUrl, fakeCall: (op, args) => fake.c
   rows: [['Proxy', 'hubauth-proxy ÷ configurable-http-proxy', 'INVALID', '≥ 1', 'invalid', String(err.message ?? err).split('\n')[0]]],
   lines: [],
 }));
+// Shared-cache phases (bench/phases/shared-cache.mjs): the flood with cached, cookie and new-token
+// callers beside it; three replicas sharing a real redis-server.
+log('shared-cache phases: flood beside three kinds of valid callers; three replicas sharing Redis');
+const shared = { rows: [], lines: [] };
+for (const phase of [floodPhase, replicasPhase]) {
+  const part = await phase({ cfg, fake: { ...fake.first, call: (op, args) => fake.call(op, args) }, user: fakeUser, log }).catch((err) => ({
+    rows: [['Shared cache', phase.name, 'INVALID', '', 'invalid', String(err.message ?? err).split('\n')[0]]],
+    lines: [],
+  }));
+  shared.rows.push(...part.rows);
+  shared.lines.push(...part.lines);
+}
 await fake.stop();
 machine.loadEnd = loadAverage();
 
@@ -673,6 +686,7 @@ for (const fw of frameworks) {
 }
 
 rows.push(...proxy.rows);
+rows.push(...shared.rows);
 
 const esc = (s) => String(s).replace(/\|/g, '\\|');
 const table = [
@@ -697,6 +711,7 @@ for (const [phase, summary] of [['cache warm, one token', warm], ['cache off, on
 }
 
 runLines.push(...proxy.lines);
+runLines.push(...shared.lines);
 
 const totalSeconds = Math.round((Date.now() - t0) / 1000);
 const header = [

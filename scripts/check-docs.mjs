@@ -189,8 +189,9 @@ let fakeHubModule;
 /** A free port is only free until someone takes it: start again on another one if it was taken. */
 async function runService(file) {
   for (let attempt = 1; ; attempt++) {
-    const problems = await runServiceOnce(file);
-    if (attempt === 3 || !problems.some((p) => p.includes('EADDRINUSE'))) return problems;
+    const { problems, died } = await runServiceOnce(file);
+    // Taken meanwhile: the service could not listen (and something else may have answered).
+    if (attempt === 3 || !(died || problems.some((p) => p.includes('EADDRINUSE')))) return problems;
   }
 }
 
@@ -202,6 +203,7 @@ async function runServiceOnce(file) {
   hub.addToken('docs-check-token', { name: 'docs-reader', groups: ['staff', 'admins'], scopes: ['access:services!service=whoami'] });
   const { child, output } = start(file, env);
   const problems = [];
+  let died;
   try {
     const url = `http://127.0.0.1:${port}${env.JUPYTERHUB_SERVICE_PREFIX}`;
     const deadline = Date.now() + 15_000;
@@ -210,19 +212,20 @@ async function runServiceOnce(file) {
       response = await fetch(url, { headers: { authorization: 'token docs-check-token', accept: 'application/json' }, redirect: 'manual' }).catch(() => undefined);
       if (!response) await new Promise((r) => setTimeout(r, 100));
     }
-    if (!response) return [`never answered on ${url}\n${output()}`];
+    if (!response) return { problems: [`never answered on ${url}\n${output()}`], died: child.exitCode !== null };
     const body = await response.text();
     if (response.status !== 200 || !body.includes('docs-reader')) problems.push(`GET ${env.JUPYTERHUB_SERVICE_PREFIX} with a token: ${response.status} ${body.slice(0, 200)}`);
     const anonymous = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual' });
     if (anonymous.status !== 401 && anonymous.status !== 302) problems.push(`GET ${env.JUPYTERHUB_SERVICE_PREFIX} without credentials: ${anonymous.status}, expected 401 or 302`);
     await anonymous.arrayBuffer();
   } finally {
+    died = child.exitCode !== null;
     child.kill('SIGTERM');
     if (child.exitCode === null) await once(child, 'exit');
     await hub.close();
   }
   if (problems.length) problems.push(output());
-  return problems;
+  return { problems, died };
 }
 
 const docsManifest = JSON.parse(readFileSync(join(root, 'docs', 'package.json'), 'utf8'));

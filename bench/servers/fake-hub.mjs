@@ -5,6 +5,7 @@
 //               {id, op: 'addTokens', prefix, count, user}   tokens `${prefix}${i}`, i < count
 //               {id, op: 'latency', ms}                      delay every /hub/api/user answer
 //               {id, op: 'reset'}                            zero the counters
+//               {id, op: 'loginAs', user}                    who is signed in at the Hub (browser logins)
 //               {id, op: 'stats'}
 // Messages out: {ready: true, apiUrl} once listening, then {id, result} per message.
 import path from 'node:path';
@@ -30,6 +31,9 @@ process.on('message', (msg) => {
     case 'reset':
       hub.resetCounters();
       break;
+    case 'loginAs':
+      hub.loginAs(msg.user);
+      break;
     case 'stats':
       break;
     default:
@@ -43,4 +47,4 @@ process.on('disconnect', () => {
 process.on('SIGTERM', () => {
   void hub.close().then(() => process.exit(0));
 });
-process.send({ ready: true, apiUrl: hub.apiUrl });
+process.send({ ready: true, apiUrl: hub.apiUrl, url: hub.url, serviceToken: hub.serviceToken, clientId: hub.clientId, redirectUri: hub.redirectUri });

@@ -1,24 +1,31 @@
-// One replica of a token-authenticated service sharing its identity cache on Redis, for the
-// multi-replica tests and the bench: `node replica.mjs` with HUBAUTH_REDIS_URL (empty: no shared
-// cache), JUPYTERHUB_API_URL and HUBAUTH_COOKIE_SECRET in the environment. It loads the BUILT
-// packages. Prints `listening <port>` once ready.
+// One replica of a service sharing its identity cache on Redis, for the multi-replica tests and the
+// bench: `node replica.mjs` with HUBAUTH_REDIS_URL (empty: no shared cache), JUPYTERHUB_API_URL and
+// HUBAUTH_COOKIE_SECRET in the environment; with JUPYTERHUB_CLIENT_ID (and the service's
+// JUPYTERHUB_API_TOKEN, JUPYTERHUB_SERVICE_PREFIX) browser login is on too. It loads the BUILT
+// packages. Prints `listening <port>` once ready. Under the service prefix (default `/`):
 //
-//   GET  /whoami             200 {name} | 401 | 5xx, through HubAuth.authenticate + authorize
-//   POST /invalidate         body = the token: HubAuth.invalidate
-//   POST /revoke             body = the token: HubAuth.revoke (awaited)
-//   GET  /stats              {cacheSize, lookupsInFlight}
+//   GET  whoami              200 {name} | 401 | 4xx/5xx, through authenticate + authorize
+//   POST invalidate          body = the token: HubAuth.invalidate
+//   POST revoke              body = the token: HubAuth.revoke (awaited)
+//   GET  stats               {cacheSize, lookupsInFlight}
+//   GET  bare                {ok: true} without authentication (the bench's baseline)
+//   oauth_callback, logout   browser login (HubOAuth.route)
 import http from 'node:http';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../../packages/redis/package.json', import.meta.url));
-const { HubAuth } = require('@hubauth/core');
+const { HubAuth, HubOAuth } = require('@hubauth/core');
 const { redisStore } = require('@hubauth/redis');
 
 const url = process.env.HUBAUTH_REDIS_URL;
 const store = url ? redisStore({ url, timeoutMs: Number(process.env.HUBAUTH_TEST_REDIS_TIMEOUT_MS || 250) }) : null;
-const auth = new HubAuth({
+const prefix = process.env.JUPYTERHUB_SERVICE_PREFIX || '/';
+const Auth = process.env.JUPYTERHUB_CLIENT_ID ? HubOAuth : HubAuth;
+const auth = new Auth({
   allowAll: true,
   cacheMaxAge: Number(process.env.HUBAUTH_TEST_CACHE_MAX_AGE || 300),
+  ...(process.env.HUBAUTH_TEST_CACHE_MAX_ENTRIES ? { cacheMaxEntries: Number(process.env.HUBAUTH_TEST_CACHE_MAX_ENTRIES) } : {}),
+  ...(process.env.HUBAUTH_TEST_MAX_CONCURRENT ? { maxConcurrentLookups: Number(process.env.HUBAUTH_TEST_MAX_CONCURRENT) } : {}),
   ...(store ? { sharedCache: { store } } : {}),
   logger: { warn: (m) => console.warn(m), error: (m) => console.error(m) },
 });
@@ -36,22 +43,33 @@ const server = http.createServer(async (req, res) => {
     res.end(JSON.stringify(value));
   };
   try {
-    if (req.method === 'GET' && req.url === '/whoami') {
-      const request = { method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, ip: req.socket.remoteAddress };
+    const request = { method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, ip: req.socket.remoteAddress };
+    const own = await auth.route(request);
+    if (own) {
+      res.writeHead(own.status, own.headers);
+      return res.end(own.body);
+    }
+    if (req.method === 'GET' && req.url === `${prefix}bare`) return send(200, { ok: true });
+    if (req.method === 'GET' && req.url === `${prefix}whoami`) {
       const identity = auth.authenticateCached(request) ?? (await auth.authenticate(request));
       const decision = auth.authorize(identity, request);
       if (decision.action === 'allow') return send(200, { name: decision.user.name });
-      const status = decision.action === 'deny' ? decision.error.status : 401;
-      return send(status, { error: decision.action === 'deny' ? decision.error.code : 'redirect' });
+      if (decision.action === 'redirect') {
+        res.writeHead(decision.response.status, decision.response.headers);
+        return res.end(decision.response.body);
+      }
+      const status = decision.error.status;
+      return send(status, { error: decision.error.code });
     }
-    if (req.method === 'POST' && req.url === '/invalidate') return send(200, { removed: auth.invalidate(await body(req)) });
-    if (req.method === 'POST' && req.url === '/revoke') {
+    if (req.method === 'POST' && req.url === `${prefix}invalidate`) return send(200, { removed: auth.invalidate(await body(req)) });
+    if (req.method === 'POST' && req.url === `${prefix}revoke`) {
       await auth.revoke(await body(req));
       return send(200, { ok: true });
     }
-    if (req.method === 'GET' && req.url === '/stats') return send(200, { cacheSize: auth.cacheSize, lookupsInFlight: auth.lookupsInFlight });
+    if (req.method === 'GET' && req.url === `${prefix}stats`) return send(200, { cacheSize: auth.cacheSize, lookupsInFlight: auth.lookupsInFlight });
     send(404, {});
   } catch (err) {
+    if (typeof err?.status === 'number' && typeof err?.code === 'string') return send(err.status, { error: err.code });
     send(500, { error: String(err?.message ?? err) });
   }
 });
