@@ -53,11 +53,24 @@ describe('runDoctor against the fake Hub', () => {
     expect(report.ok).toBe(false);
   });
 
-  it('checks a shared store by its ping()', async () => {
-    const up = await runDoctor({ env: hub.env(), options: { store: { ping: async () => 'PONG' } } as never });
+  it('checks the shared cache store with one read', async () => {
+    const store = (getMany: () => Promise<Array<string | null>>) => ({
+      getMany,
+      set: async () => undefined,
+      setIfAbsent: async () => true,
+      delete: async () => undefined,
+      publish: async () => undefined,
+      subscribe: () => undefined,
+    });
+    const up = await runDoctor({ env: hub.env(), options: { sharedCache: { store: store(async () => [null]) } } });
     expect(up.checks.find((c) => c.id === 'store')?.status).toBe('ok');
-    const down = await runDoctor({ env: hub.env(), options: { store: { ping: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) } } as never });
+    const down = await runDoctor({
+      env: hub.env(),
+      options: { sharedCache: { store: store(() => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'))) } },
+    });
     expect(down.checks.find((c) => c.id === 'store')).toMatchObject({ status: 'fail', detail: 'unreachable: connect ECONNREFUSED 127.0.0.1:6379' });
+    const hung = await runDoctor({ env: hub.env(), timeoutMs: 50, options: { sharedCache: { store: store(() => new Promise(() => undefined)) } } });
+    expect(hung.checks.find((c) => c.id === 'store')?.detail).toBe('unreachable: no answer within 50 ms');
   });
 
   it('says a slow Hub did not answer in time', async () => {

@@ -178,9 +178,78 @@ function fail(src: Source, message: string): never {
   throw new ConfigError(src.option, `${message} [${where(src)}]`);
 }
 
+/** A value for a message, quoted: strings as JSON, anything else with its type. Never for secrets. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') return 'an object';
+  return `"${String(value)}" (a ${typeof value})`;
+}
+
+/** The type of a value only: for secrets, whose values never appear in a message. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** Option names every adapter accepts (the middleware's, a guard's policy, and adapter extras such as trustProxy). */
+const ADAPTER_OPTIONS = ['oauth', 'instance', 'errors', 'trustProxy', 'scopes', 'hubUsers', 'hubGroups', 'allowServices', 'onUnauthenticated'];
+
+/** Every option name, checked at compile time against the option interfaces. */
+const OPTION_NAMES: Record<keyof HubOAuthOptions, true> = {
+  apiToken: true, apiUrl: true, servicePrefix: true, hubBaseUrl: true, serviceName: true, clientId: true, hubHost: true,
+  publicUrl: true, publicHubUrl: true, accessScopes: true, allowAll: true, allowTokenInUrl: true, tls: true, cacheMaxAge: true,
+  negativeCacheMaxAge: true, cacheMaxEntries: true, requestTimeoutMs: true, maxConcurrentLookups: true, maxPendingLookups: true,
+  allowedUsers: true, blockedUsers: true, usernamePattern: true, postAuthHook: true, logger: true, env: true,
+  oauthRedirectUri: true, cookieSecret: true, cookieHostPrefix: true, stateMaxAge: true, logoutRedirect: true,
+  allowWebsocketCookieAuth: true, maxPendingLookupsPerClient: true, sharedCache: true,
+};
+const KNOWN_OPTIONS: readonly string[] = [...Object.keys(OPTION_NAMES), ...ADAPTER_OPTIONS];
+
+/** Edit distance, for "did you mean": options are short, so the quadratic table is fine. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j] as number;
+      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length] as number;
+}
+
+/** The known option closest to a misspelt one, if any is close. */
+export function closestOption(name: string): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const known of KNOWN_OPTIONS) {
+    const d = known.toLowerCase() === name.toLowerCase() ? 0 : distance(name, known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return best !== null && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+}
+
+/** A typo in an option name would otherwise be ignored silently (and a default used instead). */
+function checkOptionNames(options: object): void {
+  for (const name of Object.keys(options)) {
+    if (KNOWN_OPTIONS.includes(name)) continue;
+    const guess = closestOption(name);
+    throw new ConfigError(name, guess ? `unknown option; did you mean "${guess}"?` : `unknown option; the options are ${KNOWN_OPTIONS.join(', ')}`);
+  }
+}
+
 function str(value: string | undefined, env: Environment, src: Source): string | undefined {
   if (value !== undefined) {
-    if (typeof value !== 'string') fail(src, 'must be a string');
+    if (typeof value !== 'string') fail(src, `must be a string, got ${shown(value)}`);
     return value;
   }
   const fromEnv = src.env ? env[src.env] : undefined;
@@ -190,7 +259,7 @@ function str(value: string | undefined, env: Environment, src: Source): string |
 /** Booleans as the Hub writes them, checked strictly: 1/0, true/false, yes/no, on/off. */
 function bool(value: boolean | undefined, env: Environment, src: Source, fallback: boolean): boolean {
   if (value !== undefined) {
-    if (typeof value !== 'boolean') fail(src, 'must be true or false');
+    if (typeof value !== 'boolean') fail(src, `must be true or false, got ${shown(value)}`);
     return value;
   }
   const raw = src.env ? env[src.env]?.trim().toLowerCase() : undefined;
@@ -203,14 +272,14 @@ function bool(value: boolean | undefined, env: Environment, src: Source, fallbac
 function num(value: number | undefined, src: Source, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail(src, `must be a number from ${min} to ${max}, got ${String(value)}`);
+    fail(src, `must be a number from ${min} to ${max}, got ${shown(value)}`);
   }
   return value;
 }
 
 function int(value: number | undefined, src: Source, fallback: number, min: number, max: number): number {
   const n = num(value, src, fallback, min, max);
-  if (!Number.isInteger(n)) fail(src, `must be a whole number, got ${n}`);
+  if (!Number.isInteger(n)) fail(src, `must be a whole number, got ${shown(n)}`);
   return n;
 }
 
@@ -281,8 +350,16 @@ const consoleLogger: HubAuthLogger = {
 
 /** Resolves and validates the token-path configuration. Throws {@link ConfigError}. */
 export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfig {
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigError('options', 'must be an object');
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ConfigError('options', `must be an object, got ${shown(options)}`);
+  }
+  checkOptionNames(options);
+  if (options.env !== undefined && (options.env === null || typeof options.env !== 'object')) {
+    throw new ConfigError('env', `must be an object of environment variables (e.g. process.env), got ${shown(options.env)}`);
+  }
+  const logger = options.logger;
+  if (logger !== undefined && (logger === null || typeof logger !== 'object' || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
+    throw new ConfigError('logger', 'must have warn() and error() methods (console, a pino or winston logger)');
   }
   const env: Environment = options.env ?? process.env;
 
@@ -497,12 +574,17 @@ export function resolveHubOAuthConfig(options: HubOAuthOptions = {}): HubOAuthCo
 
   const secretSrc = { option: 'cookieSecret', env: 'HUBAUTH_COOKIE_SECRET' };
   let secrets: string[];
-  if (options.cookieSecret !== undefined) {
-    secrets = typeof options.cookieSecret === 'string' ? [options.cookieSecret] : [...options.cookieSecret];
+  const given: unknown = options.cookieSecret;
+  if (given !== undefined) {
+    // The value is a secret: messages say its type, never its value.
+    if (typeof given === 'string') secrets = [given];
+    else if (Array.isArray(given)) secrets = [...(given as unknown[])] as string[];
+    else fail(secretSrc, `must be a string or a list of strings, got ${kindOf(given)}`);
   } else {
     secrets = (env.HUBAUTH_COOKIE_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   }
-  if (!secrets.every((s) => typeof s === 'string')) fail(secretSrc, 'must be a string or a list of strings');
+  const notString = (secrets as unknown[]).findIndex((s) => typeof s !== 'string');
+  if (notString >= 0) fail(secretSrc, `secret #${notString + 1} must be a string, got ${kindOf((secrets as unknown[])[notString])}`);
   const weak = secrets.findIndex((s) => s.length < 32);
   if (weak >= 0) {
     fail(secretSrc, `secret #${weak + 1} is shorter than 32 characters; generate one with \`openssl rand -hex 32\``);

@@ -23,9 +23,17 @@ export type ErrorHeaders = Readonly<Record<string, string>>;
  * | `ERR_HUBAUTH_HUB_API` | {@link HubApiError} | 500 / 502 |
  * | `ERR_HUBAUTH_SERVICE_TOKEN` | {@link ServiceCredentialsError} | 500 |
  * | `ERR_HUBAUTH_OAUTH_CALLBACK` | {@link OAuthCallbackError} | 400 (or as given) |
- * | `ERR_HUBAUTH_OAUTH_STATE` | {@link OAuthStateError} | 403 |
+ * | `ERR_HUBAUTH_OAUTH_STATE_NO_COOKIE` | {@link OAuthStateError} | 403 |
+ * | `ERR_HUBAUTH_OAUTH_STATE_OTHER_LOGIN` | {@link OAuthStateError} | 403 |
+ * | `ERR_HUBAUTH_OAUTH_STATE_EXPIRED` | {@link OAuthStateError} | 403 |
+ * | `ERR_HUBAUTH_OAUTH_STATE_FOREIGN_SECRET` | {@link OAuthStateError} | 403 |
+ * | `ERR_HUBAUTH_OAUTH_STATE_DUPLICATE_COOKIE` | {@link OAuthStateError} | 403 |
+ * | `ERR_HUBAUTH_OAUTH_STATE_OTHER_USER` | {@link OAuthStateError} | 403 |
  * | `ERR_HUBAUTH_SCOPE_SYNTAX` | {@link ScopeSyntaxError} | 500 |
  * | `ERR_HUBAUTH_INTERNAL` | {@link InternalError} | 500 |
+ *
+ * Each code has a section with causes and fixes in hubauth's errors page, `docs/errors.md`
+ * ({@link HubAuthError.docs}).
  */
 export type HubAuthErrorCode =
   | 'ERR_HUBAUTH_CONFIG'
@@ -38,9 +46,47 @@ export type HubAuthErrorCode =
   | 'ERR_HUBAUTH_HUB_API'
   | 'ERR_HUBAUTH_SERVICE_TOKEN'
   | 'ERR_HUBAUTH_OAUTH_CALLBACK'
-  | 'ERR_HUBAUTH_OAUTH_STATE'
+  | OAuthStateErrorCode
   | 'ERR_HUBAUTH_SCOPE_SYNTAX'
   | 'ERR_HUBAUTH_INTERNAL';
+
+/** The OAuth state failure, one code per cause ({@link OAuthStateError}). */
+export type OAuthStateErrorCode =
+  | 'ERR_HUBAUTH_OAUTH_STATE_NO_COOKIE'
+  | 'ERR_HUBAUTH_OAUTH_STATE_OTHER_LOGIN'
+  | 'ERR_HUBAUTH_OAUTH_STATE_EXPIRED'
+  | 'ERR_HUBAUTH_OAUTH_STATE_FOREIGN_SECRET'
+  | 'ERR_HUBAUTH_OAUTH_STATE_DUPLICATE_COOKIE'
+  | 'ERR_HUBAUTH_OAUTH_STATE_OTHER_USER';
+
+/** Every error code, in the order of the errors page (`docs/errors.md`). */
+export const ERROR_CODES: readonly HubAuthErrorCode[] = Object.freeze([
+  'ERR_HUBAUTH_CONFIG',
+  'ERR_HUBAUTH_INVALID_REQUEST',
+  'ERR_HUBAUTH_UNAUTHENTICATED',
+  'ERR_HUBAUTH_FORBIDDEN',
+  'ERR_HUBAUTH_XSRF',
+  'ERR_HUBAUTH_HUB_UNAVAILABLE',
+  'ERR_HUBAUTH_HUB_API',
+  'ERR_HUBAUTH_SERVICE_TOKEN',
+  'ERR_HUBAUTH_OAUTH_CALLBACK',
+  'ERR_HUBAUTH_OAUTH_STATE_NO_COOKIE',
+  'ERR_HUBAUTH_OAUTH_STATE_OTHER_LOGIN',
+  'ERR_HUBAUTH_OAUTH_STATE_EXPIRED',
+  'ERR_HUBAUTH_OAUTH_STATE_FOREIGN_SECRET',
+  'ERR_HUBAUTH_OAUTH_STATE_DUPLICATE_COOKIE',
+  'ERR_HUBAUTH_OAUTH_STATE_OTHER_USER',
+  'ERR_HUBAUTH_SCOPE_SYNTAX',
+  'ERR_HUBAUTH_INTERNAL',
+] satisfies readonly HubAuthErrorCode[]);
+
+/**
+ * Where a code is explained: its section of hubauth's errors page, e.g.
+ * `docs/errors.md#err_hubauth_xsrf` (the page is in the repository, linked from the README).
+ */
+export function errorDocs(code: HubAuthErrorCode): string {
+  return `docs/errors.md#${code.toLowerCase()}`;
+}
 
 /**
  * Base class of every error hubauth throws or hands to an adapter. Match a subclass by its `code`
@@ -57,6 +103,11 @@ export class HubAuthError extends Error {
   readonly headers: ErrorHeaders;
   /** Whether the message is safe to show to the client (true for all 4xx). */
   readonly expose: boolean;
+
+  /** The section of the errors page that explains this code: causes and fixes ({@link errorDocs}). */
+  get docs(): string {
+    return errorDocs(this.code);
+  }
 
   constructor(
     code: HubAuthErrorCode,
@@ -84,7 +135,9 @@ export class ConfigError extends HubAuthError {
   /** The option at fault, e.g. `apiToken`. */
   readonly option: string;
   constructor(option: string, message: string) {
-    super('ERR_HUBAUTH_CONFIG', 500, `hubauth: invalid option "${option}": ${message}`, { expose: false });
+    super('ERR_HUBAUTH_CONFIG', 500, `hubauth: invalid option "${option}": ${message} (see ${errorDocs('ERR_HUBAUTH_CONFIG')})`, {
+      expose: false,
+    });
     this.option = option;
   }
 }
@@ -221,14 +274,59 @@ export class OAuthCallbackError extends HubAuthError {
   }
 }
 
+/** Why an OAuth callback's state was refused. */
+export type OAuthStateCause = 'no-cookie' | 'other-login' | 'expired' | 'foreign-secret' | 'duplicate-cookie' | 'other-user';
+
+const STATE_CAUSES: Record<OAuthStateCause, { code: OAuthStateErrorCode; message: string }> = {
+  'no-cookie': {
+    code: 'ERR_HUBAUTH_OAUTH_STATE_NO_COOKIE',
+    message:
+      'The browser sent no login-state cookie with the OAuth callback: cookies are blocked, or the login started ' +
+      'on another host or outside the service prefix (the callback must be on the same host and under the prefix). Try logging in again.',
+  },
+  'other-login': {
+    code: 'ERR_HUBAUTH_OAUTH_STATE_OTHER_LOGIN',
+    message:
+      'The OAuth state belongs to another login of this browser (another tab, or a login already finished or replaced). ' +
+      'Try logging in again.',
+  },
+  expired: {
+    code: 'ERR_HUBAUTH_OAUTH_STATE_EXPIRED',
+    message: 'The login took too long and has expired (stateMaxAge). Try logging in again.',
+  },
+  'foreign-secret': {
+    code: 'ERR_HUBAUTH_OAUTH_STATE_FOREIGN_SECRET',
+    message:
+      'The OAuth state was sealed with another cookie secret: replicas of this service without one shared ' +
+      'HUBAUTH_COOKIE_SECRET, a secret changed during the login, or a forged state. Try logging in again.',
+  },
+  'duplicate-cookie': {
+    code: 'ERR_HUBAUTH_OAUTH_STATE_DUPLICATE_COOKIE',
+    message:
+      "The browser sent a login or state cookie of this service twice: one was planted by another site of this domain. Clear this site's cookies, then log in again.",
+  },
+  'other-user': {
+    code: 'ERR_HUBAUTH_OAUTH_STATE_OTHER_USER',
+    message: 'This browser is already logged in to this service as another user. Log out first to log in as someone else.',
+  },
+};
+
 /**
- * At the OAuth callback, the state does not match a state cookie of this browser, is forged, or has
- * expired. Status 403. Code `ERR_HUBAUTH_OAUTH_STATE`.
+ * At the OAuth callback, the state cannot finish a login; the code says why (`cause`): no state
+ * cookie (`ERR_HUBAUTH_OAUTH_STATE_NO_COOKIE`), the state of another login of the browser
+ * (`…_OTHER_LOGIN`), too late (`…_EXPIRED`), sealed with another secret (`…_FOREIGN_SECRET`), a
+ * cookie sent twice because another site planted one (`…_DUPLICATE_COOKIE`), or a browser already
+ * logged in as another user (`…_OTHER_USER`);
+ * `reason` names the cause.
+ * Status 403.
  */
 export class OAuthStateError extends HubAuthError {
-  declare readonly code: 'ERR_HUBAUTH_OAUTH_STATE';
-  constructor(message: string) {
-    super('ERR_HUBAUTH_OAUTH_STATE', 403, message);
+  declare readonly code: OAuthStateErrorCode;
+  /** Why the state was refused. */
+  readonly reason: OAuthStateCause;
+  constructor(reason: OAuthStateCause, message = STATE_CAUSES[reason].message) {
+    super(STATE_CAUSES[reason].code, 403, message);
+    this.reason = reason;
   }
 }
 

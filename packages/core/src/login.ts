@@ -8,7 +8,7 @@ import type { HubOAuthConfig } from './config';
 import { CookieSealer, parseCookieHeader, sessionIdOf, type CookiePairs, type ServiceCookies } from './cookies';
 import { randomLetters, safeEqual } from './crypto';
 import { warnDuplicateCookie } from './credentials';
-import { HubUnavailableError, OAuthCallbackError, OAuthStateError, ServiceCredentialsError, type HubAuthError } from './errors';
+import { HubUnavailableError, OAuthCallbackError, OAuthStateError, ServiceCredentialsError, type HubAuthError, type OAuthStateCause } from './errors';
 import type { UserLookup } from './lookup';
 import { StateCodec, safeNextUrl, type StateCookie } from './oauth';
 import { renderError } from './render';
@@ -206,7 +206,7 @@ export class Login {
     if (found?.flow === 'duplicate') {
       warnDuplicateCookie(c.logger, found.name, request);
       return this.refuse(
-        new OAuthStateError('This login was refused: its state cookie was sent twice, so one was planted by another site. Try logging in again.'),
+        new OAuthStateError('duplicate-cookie', 'This login was refused: its state cookie was sent twice, so one was planted by another site. Try logging in again.'),
         request,
         clearStates,
       );
@@ -221,16 +221,14 @@ export class Login {
         const user = await this.lookup.user(current.token, sessionId, true, { priority: true }).catch(() => null);
         if (user) return redirect(next, clearStates);
       }
-      if (opened === null) throw new OAuthStateError('OAuth state is not valid for this service. Try logging in again.');
-      if (opened === 'expired') throw new OAuthStateError('The login took too long and has expired. Try logging in again.');
-      throw new OAuthStateError('OAuth state does not match this browser (the login was finished, expired, or started elsewhere). Try logging in again.');
+      throw new OAuthStateError(this.stateFailure(opened, pairs));
     }
 
     if (current === 'duplicate') {
       // Setting ours would still leave the planted one beside it: the browser would loop through logins.
       warnDuplicateCookie(c.logger, this.cookies.sessionName, request);
       return this.refuse(
-        new OAuthStateError("This browser sends two login cookies for this service, one set by another site of this domain. Clear this site's cookies, then log in again."),
+        new OAuthStateError('duplicate-cookie', "This browser sends two login cookies for this service, one set by another site of this domain. Clear this site's cookies, then log in again."),
         request,
         [...clearStates, this.cookies.clearSession(request)],
       );
@@ -247,7 +245,7 @@ export class Login {
           'a login does not switch users (log out first); a login started elsewhere may have been planted',
       );
       return this.refuse(
-        new OAuthStateError('This browser is already logged in to this service as another user. Log out first to log in as someone else.'),
+        new OAuthStateError('other-user'),
         request,
         clearStates,
       );
@@ -257,6 +255,18 @@ export class Login {
     const lifetime = expiresIn !== undefined && expiresIn > 0 ? expiresIn : DEFAULT_SESSION_AGE;
     const maxAge = Math.min(Math.max(lifetime, 1), MAX_SESSION_AGE);
     return redirect(next, [...clearStates, this.session.issue(token, maxAge, request), this.session.issueXsrf(token, request)]);
+  }
+
+  /**
+   * Why a callback's state finishes no login of this browser. A state parameter that does not open
+   * was sealed with another secret (a replica without the shared secret) or forged; one that opens
+   * finds either no state cookie at all (blocked cookies, or a callback on another host or path than
+   * the login's start) or only the cookies of other logins (another tab, a finished login).
+   */
+  private stateFailure(opened: ReturnType<StateCodec['openParam']>, pairs: CookiePairs): OAuthStateCause {
+    if (opened === 'expired') return 'expired';
+    if (opened === null) return 'foreign-secret';
+    return this.stateCookies(pairs).size === 0 ? 'no-cookie' : 'other-login';
   }
 
   /** Exchanges an authorization code at `{apiUrl}/oauth2/token`. */

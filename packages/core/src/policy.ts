@@ -49,6 +49,16 @@ function grants(required: readonly string[], held: readonly string[]): boolean {
   }
 }
 
+const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
+
+/** `one of the users "a", "b" or a member of the groups "g"`: what `hubUsers`/`hubGroups` ask for. */
+function namedRequirement(policy: AccessPolicy): string {
+  const parts: string[] = [];
+  if (policy.hubUsers?.length) parts.push(policy.hubUsers.length === 1 ? `the user ${quoted(policy.hubUsers)}` : `one of the users ${quoted(policy.hubUsers)}`);
+  if (policy.hubGroups?.length) parts.push(`a member of ${policy.hubGroups.length === 1 ? 'the group' : 'one of the groups'} ${quoted(policy.hubGroups)}`);
+  return parts.length ? parts.join(' or ') : 'a user or group that is listed (hubUsers and hubGroups are empty)';
+}
+
 /**
  * Why `user` may not pass `policy` under the service's `rules`, or `null` when it may.
  * `blockedUsers` blocks a name whatever its kind (a block is never a no-op); `allowedUsers` and
@@ -60,7 +70,7 @@ export function accessDenial(user: HubUser, policy: AccessPolicy, rules: Service
   if (rules.blockedUsers.has(user.name)) return `${who} (blocked)`;
   if (user.kind === 'user') {
     if (rules.usernamePattern && !rules.usernamePattern.test(user.name)) return `${who} (name does not match)`;
-    if (rules.allowedUsers && !rules.allowedUsers.has(user.name)) return who;
+    if (rules.allowedUsers && !rules.allowedUsers.has(user.name)) return `${who}: not in allowedUsers`;
   }
   // Only allowAll (accessScopes null, no policy list) skips the check: an explicit empty list grants
   // access to no one, as any-one-of-nothing should, rather than silently admitting every Hub identity.
@@ -79,7 +89,7 @@ export function accessDenial(user: HubUser, policy: AccessPolicy, rules: Service
   if (named) {
     const byName = policy.hubUsers?.includes(user.name) ?? false;
     const byGroup = policy.hubGroups?.some((g) => user.groups.includes(g)) ?? false;
-    if (!byName && !byGroup) return who;
+    if (!byName && !byGroup) return `${who}: this route requires ${namedRequirement(policy)}`;
   }
   return null;
 }

@@ -6,7 +6,7 @@ import type { HubOAuthConfig } from './config';
 import { CookieSealer, type CookiePairs, type ServiceCookies } from './cookies';
 import { safeEqual } from './crypto';
 import { XsrfError } from './errors';
-import { needsXsrfCheck } from './request';
+import { headerValue, needsXsrfCheck } from './request';
 import type { HubRequest } from './types';
 import { XsrfTokens, readSubmittedXsrfToken } from './xsrf';
 
@@ -39,6 +39,15 @@ export interface XsrfCheck {
 }
 
 /** Login cookie and xsrf tokens of one service. */
+/**
+ * A form submission whose body the framework never parsed (no body parser, or one registered after
+ * hubAuth()): the `_xsrf` field is there, but unreadable. Web requests read their own body.
+ */
+function unparsedForm(request: HubRequest): boolean {
+  if (request.body !== undefined || typeof request.readBody === 'function') return false;
+  return /^\s*(?:application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(headerValue(request.headers, 'content-type') ?? '');
+}
+
 export class Session {
   private readonly sealer: CookieSealer;
   private readonly xsrf: XsrfTokens;
@@ -103,7 +112,12 @@ export class Session {
     if (!needsXsrfCheck(request)) return check;
     const submitted = await readSubmittedXsrfToken(request);
     const method = request.method.toUpperCase();
-    if (!submitted) {
+    if (!submitted && unparsedForm(request)) {
+      check.error = new XsrfError(
+        `The ${method} form's body was never parsed, so its _xsrf field cannot be read: register a body parser ` +
+          '(express.urlencoded(), @koa/bodyparser, @fastify/formbody) before hubAuth(), or send the X-XSRFToken header',
+      );
+    } else if (!submitted) {
       check.error = new XsrfError(`'_xsrf' argument missing from ${method}: send the X-XSRFToken header or an _xsrf form field`);
     } else if (!existing || !safeEqual(submitted, existing)) {
       check.error = new XsrfError(`XSRF token does not match for ${method}: reload the page and try again`);

@@ -491,7 +491,7 @@ describe('access decisions', () => {
     const auth = makeAuth({ allowedUsers: ['alice', 'bob'], blockedUsers: ['bob', 'cron'], usernamePattern: '[a-z]{3,5}' });
     expect(auth.accessDenial(aliceM)).toBeNull();
     expect(auth.accessDenial(bobM)).toMatch(/user bob is not allowed \(blocked\)/);
-    expect(auth.accessDenial(model({ name: 'frank', scopes: ['access:services'] }))).toMatch(/not allowed$/);
+    expect(auth.accessDenial(model({ name: 'frank', scopes: ['access:services'] }))).toMatch(/not allowed: not in allowedUsers$/);
     expect(auth.accessDenial(model({ name: 'alice2', scopes: ['access:services'] }))).toMatch(/name does not match/);
     // A block is never a no-op, whatever the kind, even where services are allowed.
     expect(auth.accessDenial(svcM)).toMatch(/service cron is not allowed \(blocked\)/);
@@ -628,7 +628,12 @@ describe('renderError', () => {
     expect(api.headers['content-type']).toMatch(/^application\/json/);
     expect(api.headers['cache-control']).toBe('no-store');
     expect(api.headers['www-authenticate']).toMatch(/^Bearer /);
-    expect(JSON.parse(api.body ?? '')).toEqual({ status: 403, code: 'ERR_HUBAUTH_FORBIDDEN', message: 'user <b>x</b> is not allowed' });
+    expect(JSON.parse(api.body ?? '')).toEqual({
+      status: 403,
+      code: 'ERR_HUBAUTH_FORBIDDEN',
+      message: 'user <b>x</b> is not allowed',
+      docs: 'docs/errors.md#err_hubauth_forbidden',
+    });
     const page = auth.renderError(err, navigation(`${PREFIX}page`));
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.body).toContain('403 Forbidden');

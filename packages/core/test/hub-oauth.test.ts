@@ -363,6 +363,55 @@ describe('state checks', () => {
     expect(hub.calls.token).toBe(0);
   });
 
+  describe('one code per cause, each with its hint', () => {
+    it('no state cookie: cookies blocked, or another host or path', async () => {
+      const auth = makeOAuth();
+      const target = await startFlow(auth, new Browser(), `${PREFIX}p`);
+      const err = (await callbackError(auth, navigation(target))) as OAuthStateError;
+      expect({ code: err.code, reason: err.reason, status: err.status }).toEqual({
+        code: 'ERR_HUBAUTH_OAUTH_STATE_NO_COOKIE',
+        reason: 'no-cookie',
+        status: 403,
+      });
+      expect(err.message).toMatch(/cookies are blocked, or the login started on another host or outside the service prefix/);
+      expect(err.docs).toBe('docs/errors.md#err_hubauth_oauth_state_no_cookie');
+    });
+
+    it('the state of another login of this browser (another tab)', async () => {
+      const auth = makeOAuth();
+      const browser = new Browser();
+      const first = await startFlow(auth, browser, `${PREFIX}p`);
+      const tab = browser.clone();
+      // The other tab's login finishes and takes its state cookie with it; this tab's one is gone.
+      await startFlow(auth, tab, `${PREFIX}q`);
+      tab.jar.delete(STATE);
+      const err = (await callbackError(auth, tab.navigate(first))) as OAuthStateError;
+      expect(err.code).toBe('ERR_HUBAUTH_OAUTH_STATE_OTHER_LOGIN');
+      expect(err.message).toMatch(/another login of this browser \(another tab/);
+    });
+
+    it('expired', async () => {
+      const auth = makeOAuth({ stateMaxAge: 10 });
+      const browser = new Browser();
+      const target = await startFlow(auth, browser, `${PREFIX}p`);
+      jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 11_000);
+      const err = (await callbackError(auth, browser.navigate(target))) as OAuthStateError;
+      expect(err.code).toBe('ERR_HUBAUTH_OAUTH_STATE_EXPIRED');
+      expect(err.message).toMatch(/stateMaxAge/);
+    });
+
+    it('sealed by another secret: replicas without a shared secret', async () => {
+      const replicaA = makeOAuth({ cookieSecret: 'a'.repeat(16) + 'b'.repeat(16) });
+      const replicaB = makeOAuth({ cookieSecret: 'c'.repeat(16) + 'd'.repeat(16) });
+      const browser = new Browser();
+      const target = await startFlow(replicaA, browser, `${PREFIX}p`);
+      const err = (await callbackError(replicaB, browser.navigate(target))) as OAuthStateError;
+      expect(err.code).toBe('ERR_HUBAUTH_OAUTH_STATE_FOREIGN_SECRET');
+      expect(err.message).toMatch(/without one shared HUBAUTH_COOKIE_SECRET/);
+      expect(hub.calls.token).toBe(0);
+    });
+  });
+
   it('does not exchange the code again when the callback is replayed after success', async () => {
     const auth = makeOAuth();
     const browser = new Browser();

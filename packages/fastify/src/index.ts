@@ -65,7 +65,8 @@ function mountOwnRoutes(fastify: FastifyInstance, routes: readonly HubRoute[]): 
 
 async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOptions): Promise<void> {
   if (fastify.hasDecorator('hubAuth')) throw new ConfigError('hubAuth', 'the plugin is already registered in this scope or a parent');
-  const flow = new HubAuthFlow({ ...options, logger: options.logger ?? fastify.log });
+  // Fastify's own registration options arrive with ours.
+  const flow = new HubAuthFlow({ ...options, logger: options.logger ?? fastify.log }, ['prefix', 'logLevel', 'logSerializers']);
   fastify.decorate('hubAuth', { auth: flow.auth, flow });
   fastify.decorateRequest('hubUser', null);
   fastify.decorateRequest('xsrfToken', null);

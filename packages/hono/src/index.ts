@@ -75,9 +75,9 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
       c.set('xsrfToken', state.identity.xsrfToken);
     }
     const answer = settle(flow, step, c);
-    if (answer) return finishWebResponse(c.req.raw, answer, []);
+    if (answer) return finishWebResponse(c.req.raw, answer, [], c.env);
     await next();
-    const res = finishWebResponse(c.req.raw, c.res, state?.identity.setCookies ?? []);
+    const res = finishWebResponse(c.req.raw, c.res, state?.identity.setCookies ?? [], c.env);
     if (res !== c.res) c.res = res;
   };
   return Object.assign(middleware, { auth: flow.auth, flow });

@@ -49,6 +49,18 @@ export interface HubAuthProxyOptions extends HubAuthMiddlewareOptions, Pick<Acce
 }
 
 /** The validated proxy options. */
+/** The proxy's own option names (core checks all the others). */
+export const PROXY_OPTION_NAMES: readonly string[] = Object.freeze(
+  Object.keys({
+    upstream: true,
+    stripPrefix: true,
+    identityHeaders: true,
+    allowedOrigins: true,
+    upstreamTimeoutMs: true,
+    forwardAuthPath: true,
+  } satisfies Record<Exclude<keyof HubAuthProxyOptions, keyof HubAuthMiddlewareOptions | 'hubUsers' | 'hubGroups' | 'scopes' | 'allowServices'>, true>),
+);
+
 export interface ResolvedProxyOptions {
   readonly upstream: URL | null;
   readonly stripPrefix: boolean;

@@ -13,7 +13,7 @@ import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 import { CredentialFilter, withoutXsrfCookie } from './credentials';
 import { ForwardAuth } from './forward-auth';
 import { IdentityHeaders } from './identity-headers';
-import { resolveProxyOptions, type HubAuthProxyOptions, type ResolvedProxyOptions } from './options';
+import { PROXY_OPTION_NAMES, resolveProxyOptions, type HubAuthProxyOptions, type ResolvedProxyOptions } from './options';
 import { OriginPolicy } from './origin';
 import { NOT_FOUND, UPSTREAM_DOWN, UPSTREAM_TIMEOUT, crossOrigin, renderPage, type ProxyErrorPage } from './pages';
 import { identificationView, pathOf, viewOf } from './request-view';
@@ -62,7 +62,7 @@ export class HubAuthProxy {
   /** Validates every option (throws {@link ConfigError}) and prepares the proxy; nothing listens yet. */
   constructor(options: HubAuthProxyOptions = {}) {
     this.options = resolveProxyOptions(options);
-    this.flow = new HubAuthFlow(options);
+    this.flow = new HubAuthFlow(options, PROXY_OPTION_NAMES);
     const config = this.flow.auth.config;
     this.prefix = config.servicePrefix;
     this.identityHeaders = new IdentityHeaders(this.options.identityHeaders);

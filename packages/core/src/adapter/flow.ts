@@ -79,12 +79,19 @@ const NEXT: FlowStep = Object.freeze({ type: 'next' });
  * const auth = createHubAuth({ oauth: false }); // token-only, configured from JUPYTERHUB_*
  * ```
  */
-export function createHubAuth(options: HubAuthMiddlewareOptions = {}): HubAuth {
+export function createHubAuth(options: HubAuthMiddlewareOptions = {}, ownOptionNames: readonly string[] = []): HubAuth {
   if (options.instance !== undefined) {
     if (!(options.instance instanceof HubAuth)) throw new ConfigError('instance', 'must be a HubAuth or HubOAuth');
     return options.instance;
   }
-  return resolveOAuthEnabled(options) ? new HubOAuth(options) : new HubAuth(options as HubAuthOptions);
+  // An adapter's own options (e.g. a proxy's `upstream`) are not core's: every other name is checked,
+  // so that a typo is a ConfigError rather than a silently ignored option.
+  let core: HubAuthMiddlewareOptions = options;
+  if (ownOptionNames.length) {
+    core = { ...options };
+    for (const name of ownOptionNames) delete (core as Record<string, unknown>)[name];
+  }
+  return resolveOAuthEnabled(core) ? new HubOAuth(core) : new HubAuth(core as HubAuthOptions);
 }
 
 /** Per-request state an adapter keeps between `identify` and `guard`. */
@@ -111,11 +118,15 @@ export class HubAuthFlow {
   /** The routes core serves itself (OAuth callback, logout); an adapter that routes by path mounts these. */
   readonly routes: readonly HubRoute[];
 
-  constructor(options: HubAuthMiddlewareOptions = {}) {
+  /**
+   * @param options - The middleware's options.
+   * @param ownOptionNames - Names of the adapter's own options in `options`, which core does not check.
+   */
+  constructor(options: HubAuthMiddlewareOptions = {}, ownOptionNames: readonly string[] = []) {
     const errors = options.errors ?? 'respond';
-    if (errors !== 'respond' && errors !== 'throw') throw new ConfigError('errors', 'must be "respond" or "throw"');
+    if (errors !== 'respond' && errors !== 'throw') throw new ConfigError('errors', `must be "respond" or "throw", got ${JSON.stringify(String(errors))}`);
     this.errors = errors;
-    this.auth = createHubAuth(options);
+    this.auth = createHubAuth(options, ownOptionNames);
     this.routes = this.auth.routes;
   }
 
