@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 export * from '@hubauth/core';
+export { requireHubUser } from './require-hub-user';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -15,6 +15,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 export * from '@hubauth/core';
+export { requireHubUser } from './require-hub-user';
 
 /** The variables `hubAuth()` sets, for `new Hono<{ Variables: HubAuthVariables }>()`. */
 export interface HubAuthVariables {
@@ -29,6 +30,14 @@ export interface HubAuthVariables {
 /** The Hono environment of an app using hubauth: `new Hono<HubAuthEnv>()`. */
 export interface HubAuthEnv {
   Variables: HubAuthVariables;
+}
+
+/**
+ * The environment behind a {@link hubAuthenticated} guard: the caller is known. Hono merges it into
+ * the handlers after the guard, so there `c.get('hubUser')` is a `HubUser`, without `!` or a check.
+ */
+export interface HubAuthGuardedEnv {
+  Variables: Omit<HubAuthVariables, 'hubUser'> & { hubUser: HubUser };
 }
 
 /** Options of {@link hubAuth}: those of every adapter, plus how to read the request. */
@@ -86,7 +95,7 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
  * app.get('/services/whoami/staff', hubAuthenticated({ hubGroups: ['staff'] }), (c) => c.text('hello staff'));
  * ```
  */
-export function hubAuthenticated(options: HubAuthenticatedOptions = {}): MiddlewareHandler<HubAuthEnv> {
+export function hubAuthenticated(options: HubAuthenticatedOptions = {}): MiddlewareHandler<HubAuthGuardedEnv> {
   const policy = freezeGuardOptions(options);
   return async (c, next) => {
     const carrier = carried(c);

@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 export * from '@hubauth/core';
+export { requireHubUser } from './require-hub-user';
 
 /**
  * What `hubAuth()` puts in `ctx.state`. Use it as (part of) your state type, e.g.
