@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.venv*/**', '.hub-cache/**', 'coverage/**', '.tmp/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.venv*/**', '.hub-cache/**', 'coverage/**', '.tmp/**', '.cache/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -3,7 +3,8 @@
 #   jupyterhub -f examples/jupyterhub_config.py
 #
 # Log in with any user name and the password in $HUBAUTH_DEMO_PASSWORD (default "hubauth"), then
-# visit /services/whoami-oauth-express/ (or -koa, -fastify). The token-only services answer API calls:
+# visit /services/whoami-oauth-express/ (or -koa, -fastify, -hono, and -web / -web-deno: the plain
+# fetch handler of @hubauth/web under Bun and Deno). The token-only services answer API calls:
 #   curl -H "Authorization: token <token from /hub/token>" http://127.0.0.1:8000/services/whoami-api-express/
 import os
 import secrets
@@ -12,6 +13,18 @@ from pathlib import Path
 
 here = Path(__file__).resolve().parent
 node = shutil.which("node") or "node"
+# Bun and Deno come from their npm packages (scripts/demo.sh passes their paths).
+bun = os.environ.get("HUBAUTH_DEMO_BUN") or shutil.which("bun") or "bun"
+deno = os.environ.get("HUBAUTH_DEMO_DENO") or shutil.which("deno") or "deno"
+runtimes = {
+    "express": [node],
+    "koa": [node],
+    "fastify": [node],
+    "hono": [node],
+    "web": [bun],
+    # Deno resolves the npm packages from node_modules
+    "web-deno": [deno, "run", "--allow-all", "--node-modules-dir=manual"],
+}
 
 c = get_config()  # noqa: F821 (provided by JupyterHub)
 
@@ -29,12 +42,13 @@ cookie_secret = os.environ.get("HUBAUTH_COOKIE_SECRET") or secrets.token_hex(32)
 c.JupyterHub.services = []
 port = 10101
 for kind in ("api", "oauth"):
-    for framework in ("express", "koa", "fastify"):
+    for framework, runtime in runtimes.items():
+        folder = framework.split("-")[0]
         c.JupyterHub.services.append(
             {
                 "name": f"whoami-{kind}-{framework}",
                 "url": f"http://127.0.0.1:{port}",
-                "command": [node, str(here / framework / f"whoami-{kind}.mjs")],
+                "command": [*runtime, str(here / folder / f"whoami-{kind}.mjs")],
                 "environment": {"HUBAUTH_COOKIE_SECRET": cookie_secret},
                 "display": True,
             }

@@ -1,38 +1,63 @@
-// Packs every publishable package and checks the tarball the way a consumer would see it:
-// publint (package.json/exports hygiene) and @arethetypeswrong/cli (types resolve for ESM and CJS).
+// Packs every publishable package (packages/*) and checks each tarball the way a consumer and the
+// registry would see it: the files it carries (LICENSE, README, builds; no sources or tests), the
+// published manifest (license, public access, engines, keywords, no workspace: ranges), publint
+// (package.json/exports hygiene) and @arethetypeswrong/cli (types resolve for ESM and CJS).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { packAll, root } from './packages.mjs';
 
-const root = resolve(import.meta.dirname, '..');
-const packages = ['core', 'express', 'koa', 'fastify', 'web', 'hono', 'testing', 'redis', 'cli', 'proxy'];
-/** Tarball name prefixes: `@hubauth/<dir>` packs as hubauth-<dir>-<version>.tgz; the command line is `hubauth`. */
-const tarballPrefix = (dir) => (dir === 'cli' ? 'hubauth-0' : `hubauth-${dir}-`);
+const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const out = mkdtempSync(join(tmpdir(), 'hubauth-pack-'));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+let passed = 0;
 let failed = 0;
+const report = (ok, what, detail = '') => {
+  if (ok) passed++;
+  else failed++;
+  if (!ok) console.log(`FAIL ${what}${detail ? `\n${detail}` : ''}`);
+};
+
+/** What a published package must look like; each entry is [description, ok]. */
+function manifestChecks(manifest, files) {
+  const deps = { ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies };
+  return [
+    ['carries LICENSE', files.includes('LICENSE')],
+    ['carries README.md', files.includes('README.md')],
+    ['carries no sources, tests or configs', !files.some((f) => /^(src|test)\/|tsconfig|tsup\.config|\.test\./.test(f))],
+    ['license is BSD-3-Clause', manifest.license === 'BSD-3-Clause'],
+    ['publishConfig.access is public', manifest.publishConfig?.access === 'public'],
+    [`engines.node is the workspace's (${rootManifest.engines.node})`, manifest.engines?.node === rootManifest.engines.node],
+    ['keywords include jupyterhub', Array.isArray(manifest.keywords) && manifest.keywords.includes('jupyterhub')],
+    ['has a description', typeof manifest.description === 'string' && manifest.description.length > 10],
+    ['no workspace: ranges left', !Object.values(deps).some((range) => String(range).startsWith('workspace:'))],
+    ['every file listed in files exists', (manifest.files ?? []).every((entry) => files.some((f) => f === entry || f.startsWith(`${entry}/`)))],
+  ];
+}
+
 try {
-  for (const name of packages) {
-    const dir = join(root, 'packages', name);
-    execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: dir, stdio: 'ignore' });
-    const tarball = readdirSync(out).find((f) => f.startsWith(tarballPrefix(name)));
-    const path = join(out, tarball);
+  const packed = packAll(out);
+  for (const { name, tarball } of packed) {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+    const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }));
+    const problems = manifestChecks(manifest, files).filter(([, ok]) => !ok).map(([what]) => `  not: ${what}`);
+    report(problems.length === 0, `${name}: tarball contents and manifest`, problems.join('\n'));
     for (const [tool, args] of [
-      ['publint', ['run', path, '--strict']],
-      ['attw', [path, '--profile', 'node16']],
+      ['publint', ['run', tarball, '--strict']],
+      ['attw', [tarball, '--profile', 'node16']],
     ]) {
       try {
         execFileSync(bin(tool), args, { stdio: 'pipe', encoding: 'utf8' });
-        console.log(`ok   ${tool} ${name === 'cli' ? 'hubauth' : `@hubauth/${name}`}`);
+        report(true, `${tool} ${name}`);
       } catch (err) {
-        failed++;
-        console.log(`FAIL ${tool} @hubauth/${name}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+        report(false, `${tool} ${name}`, `${err.stdout ?? ''}${err.stderr ?? ''}`);
       }
     }
   }
+  console.log(`packages: ${packed.map((p) => p.name).join(', ')}`);
 } finally {
   rmSync(out, { recursive: true, force: true });
 }
-console.log(`${packages.length * 2 - failed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs pnpm, dependencies, the Hub's virtualenv and
-# Chromium as needed, then lints, type-checks, builds, checks the packed packages, and runs the unit
+# Chromium as needed, then lints, type-checks, builds, checks the packed packages, the release dry run
+# and the docs' snippets, runs the consumer test (packed packages on Node 20, 22 and 24), and the unit
 # and integration tests.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_pnpm
@@ -10,8 +11,14 @@ step "Lint"
 step "Type-check"
 "${PNPM[@]}" run typecheck
 build_packages
-step "Package checks (publint, attw)"
-"${PNPM[@]}" run test:pack
+status=0
+step "Package checks (contents, manifest, publint, attw) and the release dry run"
+"${PNPM[@]}" run --silent test:pack || status=1
+"${PNPM[@]}" run --silent test:release || status=1
+step "Docs: every snippet in the READMEs and docs/ type-checked, whole programs run"
+"${PNPM[@]}" run --silent test:docs || status=1
+step "Consumer test: the packed packages installed with npm outside the workspace, on Node 20, 22 and 24"
+"${PNPM[@]}" run --silent test:consumer || status=1
 step "JupyterHub virtualenvs (pinned in test/hub/versions.json), Chromium and nginx"
 bash scripts/ensure-hub.sh all
 bash scripts/ensure-chromium.sh
@@ -20,7 +27,6 @@ step "redis-server (shared-cache tests)"
 bash scripts/ensure-redis.sh
 mkdir -p .tmp
 rm -f .tmp/jest-*.json
-status=0
 step "Unit tests (fake Hub, all adapters on every supported framework major)"
 "${PNPM[@]}" exec jest --selectProjects unit --json --outputFile=.tmp/jest-unit.json || status=1
 step "Recipes of @hubauth/testing with vitest and node:test (the jest ones ran with the unit tests)"

@@ -1,7 +1,8 @@
-// The Node server under test: one framework, bare or guarded, started by bench/run.mjs as a child
-// process with the environment JupyterHub gives a managed service.
+// The server under test: one framework, bare or guarded, started by bench/run.mjs as a child
+// process with the environment JupyterHub gives a managed service. Node, except `web`, which runs
+// under whatever runtime started it (Bun.serve, Deno.serve, or @hono/node-server on Node).
 //
-//   BENCH_FRAMEWORK  express | koa | fastify
+//   BENCH_FRAMEWORK  express | koa | fastify | hono | web
 //   BENCH_MODE       bare     (no hubauth at all)
 //                    guarded  (hubAuth() for every request, hubAuthenticated() on the routes)
 //                    noop     (for bench/profile.mjs: the same shape as guarded, with middleware
@@ -111,8 +112,61 @@ async function fastify() {
   await app.listen({ host: hostname, port: Number(port) });
 }
 
-const start = { express, koa, fastify }[framework];
-if (!start) throw new Error(`BENCH_FRAMEWORK must be express, koa or fastify, not ${framework}`);
+/** Serves a fetch handler on the runtime this process runs on. */
+async function serveFetch(fetch) {
+  if (globalThis.Bun) Bun.serve({ hostname, port: Number(port), fetch });
+  else if (globalThis.Deno) await new Promise((resolve) => Deno.serve({ hostname, port: Number(port), onListen: resolve }, fetch));
+  else await new Promise((resolve) => require('@hono/node-server').serve({ hostname, port: Number(port), fetch }, resolve));
+}
+
+async function hono() {
+  const { Hono } = require('hono');
+  const app = new Hono();
+  if (guarded) {
+    const { hubAuth, hubAuthenticated } = require('@hubauth/hono');
+    app.use(hubAuth(authOptions));
+    app.get(`${prefix}ok`, hubAuthenticated(), (c) => c.json(OK));
+    app.get(prefix, hubAuthenticated(), (c) => c.json(c.get('hubUser')));
+  } else if (mode === 'noop') {
+    app.use(async (c, next) => {
+      await Promise.resolve(NOBODY);
+      await next();
+    });
+    const guard = async (c, next) => next();
+    app.get(`${prefix}ok`, guard, (c) => c.json(OK));
+    app.get(prefix, guard, (c) => c.json(NOBODY));
+  } else {
+    app.get(`${prefix}ok`, (c) => c.json(OK));
+  }
+  app.get(`${prefix}health`, (c) => c.json(OK));
+  await serveFetch(app.fetch);
+}
+
+async function web() {
+  const routes = new Map();
+  if (guarded) {
+    const { hubAuth } = require('@hubauth/web');
+    const hub = hubAuth(authOptions);
+    routes.set(`${prefix}ok`, hub.protect(() => Response.json(OK)));
+    routes.set(prefix, hub.protect((request, { hubUser }) => Response.json(hubUser)));
+  } else if (mode === 'noop') {
+    routes.set(`${prefix}ok`, async () => (await Promise.resolve(NOBODY), Response.json(OK)));
+    routes.set(prefix, async () => Response.json(await Promise.resolve(NOBODY)));
+  } else {
+    routes.set(`${prefix}ok`, () => Response.json(OK));
+  }
+  routes.set(`${prefix}health`, () => Response.json(OK));
+  const notFound = () => new Response('Not Found', { status: 404 });
+  // The route is found the same way, bare or guarded: from the request URL's path.
+  await serveFetch((request, env) => {
+    const url = request.url;
+    const path = url.slice(url.indexOf('/', url.indexOf('//') + 2)).split('?')[0];
+    return (routes.get(path) ?? notFound)(request, env);
+  });
+}
+
+const start = { express, koa, fastify, hono, web }[framework];
+if (!start) throw new Error(`BENCH_FRAMEWORK must be express, koa, fastify, hono or web, not ${framework}`);
 await start();
 console.log(`${framework} (${mode}) listening on ${hostname}:${port}${prefix}`);
-process.on('SIGTERM', () => process.exit(0));
+if (!globalThis.Deno) process.on('SIGTERM', () => process.exit(0));

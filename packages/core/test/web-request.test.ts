@@ -59,6 +59,16 @@ describe('WebHubRequest', () => {
     expect(view.rawHeaders).toBeUndefined();
   });
 
+  test("on Node (@hono/node-server's env.incoming), Node's parsed headers and rawHeaders are used as they are", () => {
+    const incoming = { headers: { authorization: 'token abc', cookie: 'a=1; b=2' }, rawHeaders: ['Authorization', 'token abc', 'authorization', 'token def'] };
+    const view = new WebHubRequest(new Request('http://h/', { headers: { authorization: 'ignored' } }), { env: { incoming } });
+    expect(view.headers).toBe(incoming.headers);
+    expect(() => extractToken(view, false)).toThrow(expect.objectContaining({ status: 400 }));
+    const closing = new Request('http://h/', { headers: { connection: 'close' } });
+    // Node's server says Connection: close by itself there.
+    expect(finishWebResponse(closing, new Response('hi'), [], { incoming }).headers.has('connection')).toBe(false);
+  });
+
   test('Secure: the URL scheme, and X-Forwarded-Proto only when trusted', () => {
     const forwarded = { 'x-forwarded-proto': 'https, http' };
     expect(new WebHubRequest(new Request('https://h/')).secure).toBe(true);

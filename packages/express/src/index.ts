@@ -12,6 +12,7 @@ import { HubAuthFlow, NodeRequestView, freezeGuardOptions, appendSetCookie, carr
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export * from '@hubauth/core';
+export { requireHubUser } from './require-hub-user';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import fp from 'fastify-plugin';
 
 export * from '@hubauth/core';
+export { requireHubUser } from './require-hub-user';
 
 /** What {@link hubAuth} exposes as `fastify.hubAuth`. */
 export interface FastifyHubAuth {

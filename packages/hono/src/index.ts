@@ -15,6 +15,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 export * from '@hubauth/core';
+export { requireHubUser } from './require-hub-user';
 
 /** The variables `hubAuth()` sets, for `new Hono<{ Variables: HubAuthVariables }>()`. */
 export interface HubAuthVariables {
@@ -27,6 +28,14 @@ export interface HubAuthVariables {
 /** The Hono environment of an app using hubauth: `new Hono<HubAuthEnv>()`. */
 export interface HubAuthEnv {
   Variables: HubAuthVariables;
+}
+
+/**
+ * The environment behind a {@link hubAuthenticated} guard: the caller is known. Hono merges it into
+ * the handlers after the guard, so there `c.get('hubUser')` is a `HubUser`, without `!` or a check.
+ */
+export interface HubAuthGuardedEnv {
+  Variables: Omit<HubAuthVariables, 'hubUser'> & { hubUser: HubUser };
 }
 
 /** Options of {@link hubAuth}: those of every adapter, plus how to read the request. */
@@ -66,9 +75,9 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
       c.set('xsrfToken', state.identity.xsrfToken);
     }
     const answer = settle(flow, step, c);
-    if (answer) return finishWebResponse(c.req.raw, answer, []);
+    if (answer) return finishWebResponse(c.req.raw, answer, [], c.env);
     await next();
-    const res = finishWebResponse(c.req.raw, c.res, state?.identity.setCookies ?? []);
+    const res = finishWebResponse(c.req.raw, c.res, state?.identity.setCookies ?? [], c.env);
     if (res !== c.res) c.res = res;
   };
   return Object.assign(middleware, { auth: flow.auth, flow });
@@ -83,7 +92,7 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
  * app.get('/services/whoami/staff', hubAuthenticated({ hubGroups: ['staff'] }), (c) => c.text('hello staff'));
  * ```
  */
-export function hubAuthenticated(options: HubAuthenticatedOptions = {}): MiddlewareHandler<HubAuthEnv> {
+export function hubAuthenticated(options: HubAuthenticatedOptions = {}): MiddlewareHandler<HubAuthGuardedEnv> {
   const policy = freezeGuardOptions(options);
   return async (c, next) => {
     const carrier = carried(c);

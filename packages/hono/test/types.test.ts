@@ -6,7 +6,7 @@
 import path from 'node:path';
 import ts from 'typescript';
 import { Hono, type MiddlewareHandler } from 'hono';
-import { HubAuth, HubAuthFlow, hubAuth, hubAuthenticated, type HubAuthEnv, type HubAuthMiddleware, type HubAuthVariables, type HubUser } from '../src';
+import { HubAuth, HubAuthFlow, hubAuth, hubAuthenticated, requireHubUser, type HubAuthEnv, type HubAuthGuardedEnv, type HubAuthMiddleware, type HubAuthVariables, type HubUser } from '../src';
 
 declare module '@hubauth/core' {
   interface HubUser {
@@ -26,20 +26,35 @@ function typedApps(): void {
   app.get('/', hubAuthenticated(), (c) => {
     const _user = c.get('hubUser');
     const _xsrf = c.get('xsrfToken');
-    expectType<Equal<typeof _user, HubUser | undefined>>();
+    // Behind the guard the caller is known: no `!`, no check.
+    expectType<Equal<typeof _user, HubUser>>();
     expectType<Equal<typeof _xsrf, string | null | undefined>>();
-    expectType<Equal<NonNullable<typeof _user>['department'], string | undefined>>();
-    return c.json({ name: c.get('hubUser')?.name });
+    expectType<Equal<typeof _user['department'], string | undefined>>();
+    return c.json({ name: c.get('hubUser').name });
+  });
+  // Without a guard it may be anonymous.
+  app.get('/open', (c) => {
+    const _user = c.get('hubUser');
+    expectType<Equal<typeof _user, HubUser | undefined>>();
+    // @ts-expect-error possibly undefined
+    return c.text(c.get('hubUser').name);
+  });
+  // Under a path-wide guard, requireHubUser gives the typed caller.
+  app.use('/api/*', hubAuthenticated());
+  app.get('/api/me', (c) => {
+    const _user = requireHubUser(c);
+    expectType<Equal<typeof _user, HubUser>>();
+    return c.json({ name: _user.name });
   });
   // Next to the application's own variables.
   const mixed = new Hono<{ Variables: HubAuthVariables & { theme: string } }>();
   mixed.use(hubAuth({ env })).get('/', hubAuthenticated({ hubGroups: ['staff'] }), (c) => {
     const _theme = c.get('theme');
     expectType<Equal<typeof _theme, string>>();
-    return c.text(c.get('hubUser')?.name ?? '');
+    return c.text(c.get('hubUser').name);
   });
   const middleware: MiddlewareHandler<HubAuthEnv> = hubAuth({ env });
-  const guard: MiddlewareHandler<HubAuthEnv> = hubAuthenticated();
+  const guard: MiddlewareHandler<HubAuthGuardedEnv> = hubAuthenticated();
   void [middleware, guard];
 }
 

@@ -12,6 +12,7 @@ import { HubAuthFlow, NodeRequestView, carried, freezeGuardOptions, carry, type 
 import type { DefaultContext, ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
 
 export * from '@hubauth/core';
+export { requireHubUser } from './require-hub-user';
 
 /**
  * What `hubAuth()` puts in `ctx.state`. Use it as (part of) your state type, e.g.

@@ -81,10 +81,10 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
   const guard = (state: RequestAuthState, policy?: HubAuthenticatedOptions): Response | null => settle(flow.guard(state, policy));
   const wrap = (handler: HubHandler<HubUser | null>, policy: HubAuthenticatedOptions | null): FetchHandler => async (request, env) => {
     const { response, state } = await identify(request, env);
-    if (!state) return finishWebResponse(request, response as Response, []);
+    if (!state) return finishWebResponse(request, response as Response, [], env);
     const { user, xsrfToken, setCookies } = state.identity;
     const denied = policy && guard(state, policy);
-    return finishWebResponse(request, denied ?? (await handler(request, { hubUser: user, xsrfToken, env })), setCookies);
+    return finishWebResponse(request, denied ?? (await handler(request, { hubUser: user, xsrfToken, env })), setCookies, env);
   };
   return {
     auth: flow.auth,
@@ -93,7 +93,7 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
     guard,
     protect: (handler, policy = {}) => wrap(handler as HubHandler<HubUser | null>, freezeGuardOptions(policy)),
     open: (handler) => wrap(handler, null),
-    routes: async (request, env) => finishWebResponse(request, (await identify(request, env)).response ?? notFound(), []),
+    routes: async (request, env) => finishWebResponse(request, (await identify(request, env)).response ?? notFound(), [], env),
   };
 }
 

@@ -63,6 +63,14 @@ export function clientAddress(request: Request, env: unknown): string | undefine
   return runtime.incoming?.socket?.remoteAddress;
 }
 
+/** Node's request behind a Web `Request`, when the runtime hands it over (`@hono/node-server`'s `env.incoming`). */
+function nodeIncoming(env: unknown): { headers: HubRequestHeaders; rawHeaders: readonly string[] } | undefined {
+  const incoming = (env as { incoming?: { headers?: unknown; rawHeaders?: unknown } } | null | undefined)?.incoming;
+  return incoming && typeof incoming.headers === 'object' && incoming.headers !== null && Array.isArray(incoming.rawHeaders)
+    ? (incoming as { headers: HubRequestHeaders; rawHeaders: readonly string[] })
+    : undefined;
+}
+
 /** Core's view of a Web `Request`. Headers, the Secure decision and the address are read on first use. */
 export class WebHubRequest implements HubRequest {
   readonly method: string;
@@ -82,6 +90,13 @@ export class WebHubRequest implements HubRequest {
 
   get headers(): HubRequestHeaders {
     if (this.headerRecord) return this.headerRecord;
+    const incoming = nodeIncoming(this.init.env);
+    if (incoming) {
+      // On Node (`@hono/node-server`), the headers Node parsed already: building Web `Headers` from
+      // them costs more than the whole cached lookup, and `rawHeaders` still counts Authorization lines.
+      this.rawHeaders = incoming.rawHeaders;
+      return (this.headerRecord = incoming.headers);
+    }
     const record: Record<string, string> = {};
     for (const [name, value] of this.request.headers) record[name] = value;
     if (record.cookie?.includes(', ')) record.cookie = record.cookie.replaceAll(', ', '; ');
@@ -228,8 +243,9 @@ export function withSetCookies(response: Response, cookies: readonly string[]): 
  * socket for the next request: "socket hang up", a 503 for the browser. Saying it is what RFC 9112
  * asks of a server anyway, and harmless on runtimes that already do.
  */
-export function finishWebResponse(request: Request, response: Response, cookies: readonly string[]): Response {
-  const closing = request.headers.get('connection')?.toLowerCase().includes('close') === true && !response.headers.has('connection');
+export function finishWebResponse(request: Request, response: Response, cookies: readonly string[], env?: unknown): Response {
+  // Node's own server (under `@hono/node-server`) answers Connection: close by itself.
+  const closing = !nodeIncoming(env) && request.headers.get('connection')?.toLowerCase().includes('close') === true && !response.headers.has('connection');
   if (!closing) return withSetCookies(response, cookies);
   return editHeaders(response, (headers) => {
     for (const cookie of cookies) headers.append('set-cookie', cookie);

@@ -1,0 +1,12 @@
+// A consumer's Hono service on Node (CommonJS), run by scripts/check-consumer.mjs against the fake Hub.
+const { Hono } = require('hono');
+const { serve } = require('@hono/node-server');
+const { hubAuth, hubAuthenticated } = require('@hubauth/hono');
+
+const prefix = process.env.JUPYTERHUB_SERVICE_PREFIX;
+const app = new Hono();
+app.use(hubAuth());
+app.get(prefix, hubAuthenticated(), (c) => c.json({ name: c.get('hubUser').name, module: 'cjs' }));
+app.get(`${prefix}staff`, hubAuthenticated({ hubGroups: ['staff'] }), (c) => c.json({ name: c.get('hubUser').name }));
+const { hostname, port } = new URL(process.env.JUPYTERHUB_SERVICE_URL);
+serve({ fetch: app.fetch, hostname, port: Number(port) }, () => console.log('listening'));
