@@ -75,6 +75,19 @@ c.JupyterHub.services.append(
 )
 port += 1
 
+# A dashboard that acts for the logged-in user with their own OAuth token, limited to these scopes.
+c.JupyterHub.services.append(
+    {
+        "name": "my-servers",
+        "url": f"http://127.0.0.1:{port}",
+        "command": [node, str(here / "express" / "my-servers.mjs")],
+        "environment": {"HUBAUTH_COOKIE_SECRET": cookie_secret},
+        "oauth_client_allowed_scopes": ["read:servers!user", "read:tokens!user", "tokens!user"],
+        "display": True,
+    }
+)
+port += 1
+
 c.JupyterHub.load_roles = [
     {
         "name": "user",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whoami demo: a real JupyterHub with the example services (whoami-api and whoami-oauth for
-# Express, Koa, Fastify and Hono on Node, and a plain fetch handler on Bun and on Deno) and a plain
-# app behind hubauth-proxy. Installs what it needs on the first
+# Express, Koa, Fastify and Hono on Node, and a plain fetch handler on Bun and on Deno), the
+# my-servers dashboard and a plain app behind hubauth-proxy. Installs what it needs on the first
 # run; Ctrl-C stops it all.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_pnpm
@@ -25,6 +25,7 @@ step "Starting JupyterHub on http://127.0.0.1:$PORT"
 cat <<MSG
   Log in at   http://127.0.0.1:$PORT/hub/login   with any user name and the password "$PASSWORD".
   Browser:    http://127.0.0.1:$PORT/services/whoami-oauth-express/   (also -koa, -fastify, -hono, -web on Bun, -web-deno)
+  Dashboard:  http://127.0.0.1:$PORT/services/my-servers/   (acts for you: your servers and tokens)
   Any app:    http://127.0.0.1:$PORT/services/notes/   (a plain app behind hubauth-proxy, with a websocket)
   API:        create a token at http://127.0.0.1:$PORT/hub/token, then
               curl -H "Authorization: token <token>" http://127.0.0.1:$PORT/services/whoami-api-fastify/

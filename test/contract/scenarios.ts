@@ -75,6 +75,11 @@ export const SCENARIOS: Scenario[] = [
   // URL tokens
   { name: '?token= refused by default', path: `${PREFIX}api/me`, credential: { type: 'url', user: 'alice' }, expect: { status: 401, hubCalls: 0 } },
   { name: '?token= accepted when allowed', path: `${PREFIX}api/me`, options: 'allow-token-in-url', credential: { type: 'url', user: 'alice' }, expect: { status: 200, user: 'alice' } },
+  { name: '?token= on a navigation, when allowed: a login cookie and the same URL without the token', path: `${PREFIX}api/me?x=1`, client: 'navigate', options: 'allow-token-in-url', credential: { type: 'url', user: 'alice' }, expect: { status: 302, location: `${PREFIX}api/me?x=1`, setsCookie: true } },
+  { name: '?token= on a navigation, when not allowed: no cookie from it', path: `${PREFIX}api/me`, client: 'navigate', credential: { type: 'url', user: 'alice' }, expect: { status: 302, location: /\/hub\/api\/oauth2\/authorize/, hubCalls: 0 } },
+  // Acting for the caller (hubAuth.api with the caller's own token)
+  { name: 'hubAuth.api acts with the caller\'s token', path: `${PREFIX}act/alice`, credential: { type: 'header', user: 'alice' }, expect: { status: 200, user: 'alice' } },
+  { name: 'hubAuth.api: another user\'s resource keeps the Hub\'s status', path: `${PREFIX}act/admin`, credential: { type: 'header', user: 'alice' }, expect: { status: 404 } },
   // Access decisions
   { name: 'user without access', path: `${PREFIX}api/me`, credential: { type: 'header', user: 'bob' }, expect: { status: 403, challenge: /insufficient_scope/ } },
   { name: 'user without access on a navigation: 403, no redirect', path: PREFIX, client: 'navigate', credential: { type: 'header', user: 'bob' }, expect: { status: 403, setsCookie: false } },

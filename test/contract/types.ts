@@ -20,6 +20,9 @@ export const PREFIX = '/services/whoami/';
  * - `GET  PREFIX + 'custom'`   guarded `{ scopes: ['custom:reports'] }` → 200 JSON of the user
  * - `GET  PREFIX + 'users-only'` guarded `{ allowServices: false }`     → 200 JSON of the user
  * - `GET  PREFIX + 'api-only'` guarded `{ onUnauthenticated: 'reject' }` → 200 JSON of the user
+ * - `GET  PREFIX + 'act/<name>'` guarded `hubAuthenticated()` → the Hub's `GET /users/<name>` made with
+ *   the caller's token through the adapter's `hubAuth.api`: 200 with the Hub's model, or the status
+ *   of the `HubApiError` it threw, as `{ status }`
  * - `GET  PREFIX + 'services'` guarded `{ allowServices: true }`       → 200 JSON of the user
  * - `GET  PREFIX + 'team'`     guarded by the object `teamPolicy()` returned, kept as `ContractApp.team`
  *                              (the adversarial suite edits it after the guard was created) → 200 JSON of the user

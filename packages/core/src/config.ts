@@ -4,10 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { resolveCookieOptions, type CookieOptions, type ResolvedCookieOptions } from './cookie-options';
 import { ConfigError } from './errors';
+import { resolveRequestedScopes } from './requested-scopes';
 import { parseScope } from './scopes';
 import type { SharedCacheOptions, SharedStore } from './shared-store';
 import type { HubRequest, HubUser } from './types';
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- referenced by TSDoc
+import type { HubCaller } from './adapter';
 
 /**
  * Where diagnostics go. Defaults to `console`; `console`, pino and winston loggers fit as they are.
@@ -128,6 +132,19 @@ export interface HubOAuthOptions extends HubAuthOptions {
   logoutRedirect?: 'hub' | 'service';
   /** Accept the login cookie on websocket upgrades (`JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH`, default true). */
   allowWebsocketCookieAuth?: boolean;
+  /**
+   * Scopes to ask the Hub for at login (the authorize request's `scope`), e.g.
+   * `['read:servers!user', 'tokens!user']`, so that `hubAuth.api(...)` (a {@link HubCaller}) may act for the user.
+   * The service must be registered with them in `oauth_client_allowed_scopes`; what the Hub granted
+   * is in `hubUser.scopes`. Default: the Hub's `JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES`, else none
+   * (the Hub then grants what the registration allows).
+   */
+  requestScopes?: readonly string[];
+  /**
+   * Attributes of the login, login-state and xsrf cookies (`JUPYTERHUB_COOKIE_OPTIONS`, the JSON the
+   * Hub passes from `cookie_options`): `sameSite`, `secure`, `domain`, `sessionOnly`.
+   */
+  cookieOptions?: CookieOptions;
 }
 
 /** Validated token-path configuration. */
@@ -179,6 +196,10 @@ export interface HubOAuthConfig extends HubAuthConfig {
   readonly stateMaxAge: number;
   readonly logoutRedirect: 'hub' | 'service';
   readonly allowWebsocketCookieAuth: boolean;
+  /** Scopes sent with every login (empty: none). */
+  readonly requestScopes: readonly string[];
+  /** Cookie attributes. */
+  readonly cookieOptions: ResolvedCookieOptions;
 }
 
 type Source = { option: string; env?: string };
@@ -209,7 +230,7 @@ function kindOf(value: unknown): string {
 }
 
 /** Option names every adapter accepts (the middleware's, a guard's policy, and adapter extras such as trustProxy). */
-const ADAPTER_OPTIONS = ['oauth', 'instance', 'errors', 'trustProxy', 'scopes', 'hubUsers', 'hubGroups', 'allowServices', 'onUnauthenticated'];
+const ADAPTER_OPTIONS = ['oauth', 'instance', 'errors', 'trustProxy', 'scopes', 'requireScopes', 'hubUsers', 'hubGroups', 'hubServices', 'allowServices', 'onUnauthenticated'];
 
 /** Every option name, checked at compile time against the option interfaces. */
 const OPTION_NAMES: Record<keyof HubOAuthOptions, true> = {
@@ -218,7 +239,8 @@ const OPTION_NAMES: Record<keyof HubOAuthOptions, true> = {
   negativeCacheMaxAge: true, cacheMaxEntries: true, requestTimeoutMs: true, maxConcurrentLookups: true, maxPendingLookups: true,
   allowedUsers: true, blockedUsers: true, usernamePattern: true, postAuthHook: true, logger: true, env: true,
   oauthRedirectUri: true, cookieSecret: true, cookieHostPrefix: true, stateMaxAge: true, logoutRedirect: true,
-  allowWebsocketCookieAuth: true, maxPendingLookupsPerClient: true, sharedCache: true, debug: true,
+  allowWebsocketCookieAuth: true, maxPendingLookupsPerClient: true, sharedCache: true, requestScopes: true, cookieOptions: true,
+  debug: true,
 };
 const KNOWN_OPTIONS: readonly string[] = [...Object.keys(OPTION_NAMES), ...ADAPTER_OPTIONS];
 
@@ -426,6 +448,15 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
   const allowAll = options.allowAll ?? false;
   if (typeof allowAll !== 'boolean') fail({ option: 'allowAll' }, 'must be true or false');
   if (!allowAll && (!accessScopes || accessScopes.length === 0)) {
+    if (options.clientId ?? env.JUPYTERHUB_CLIENT_ID) {
+      // An OAuth client without a name: the set-up of an external service (JupyterHub's launch-service
+      // recipe). The Hub's tokens for it carry access:services!service=<name>, so the name is all that is missing.
+      fail(
+        { option: 'serviceName', env: 'JUPYTERHUB_SERVICE_NAME' },
+        'no access scope is configured: set JUPYTERHUB_SERVICE_NAME to the "name" of this service in ' +
+          "the Hub's c.JupyterHub.services (it gives the access scope access:services!service=<name>)",
+      );
+    }
     fail(
       scopeSrc,
       'no access scope is configured, so any valid Hub token would be accepted. Run the service under ' +
@@ -579,8 +610,21 @@ export function resolveHubOAuthConfig(options: HubOAuthOptions = {}): HubOAuthCo
   }
   const redirectSrc = { option: 'oauthRedirectUri', env: 'JUPYTERHUB_OAUTH_CALLBACK_URL' };
   const oauthRedirectUri = str(options.oauthRedirectUri, env, redirectSrc) ?? `${base.servicePrefix}oauth_callback`;
-  if (!oauthRedirectUri.startsWith('/') || oauthRedirectUri.startsWith('//')) {
-    validUrl(oauthRedirectUri, redirectSrc, ['http:', 'https:']);
+  const redirectIsAbsolute = !oauthRedirectUri.startsWith('/') || oauthRedirectUri.startsWith('//');
+  if (redirectIsAbsolute) validUrl(oauthRedirectUri, redirectSrc, ['http:', 'https:']);
+  else {
+    // The Hub sends the browser to the redirect URI as registered: a path lands on the Hub's own
+    // origin, which is right behind the Hub's proxy and wrong for a service with an origin of its own.
+    // JUPYTERHUB_HOST says the Hub is on a host of its own (the external-service recipe, sub-domains).
+    const hubOrigin = base.hubHost ? new URL(base.hubHost).origin : '';
+    const serviceOrigin = base.publicUrl ? new URL(base.publicUrl).origin : '';
+    if (hubOrigin && serviceOrigin && serviceOrigin !== hubOrigin) {
+      fail(
+        redirectSrc,
+        `"${oauthRedirectUri}" is a path, but this service (${serviceOrigin}) is not at the Hub's origin (${hubOrigin}); ` +
+          `use the absolute URL registered as the service's oauth_redirect_uri, e.g. ${serviceOrigin}${oauthRedirectUri}`,
+      );
+    }
   }
 
   // Browsers go to the public Hub; the code exchange goes server-to-server through the API URL.
@@ -621,7 +665,12 @@ export function resolveHubOAuthConfig(options: HubOAuthOptions = {}): HubOAuthCo
     { option: 'cookieHostPrefix', env: 'JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED' },
     false,
   );
-  const cookieSecure = cookieHostPrefix ? true : base.publicUrl ? base.publicUrl.startsWith('https:') : null;
+  const cookieOptions = resolveCookieOptions(options.cookieOptions, env.JUPYTERHUB_COOKIE_OPTIONS, {
+    hostPrefix: cookieHostPrefix,
+    warn: (m) => base.logger.warn(m),
+  });
+  const cookieSecure =
+    cookieOptions.secure ?? (cookieHostPrefix ? true : base.publicUrl ? base.publicUrl.startsWith('https:') : null);
   const logoutRedirect = options.logoutRedirect ?? 'hub';
   if (logoutRedirect !== 'hub' && logoutRedirect !== 'service') {
     fail({ option: 'logoutRedirect' }, 'must be "hub" or "service"');
@@ -647,5 +696,10 @@ export function resolveHubOAuthConfig(options: HubOAuthOptions = {}): HubOAuthCo
       { option: 'allowWebsocketCookieAuth', env: 'JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH' },
       true,
     ),
+    requestScopes: resolveRequestedScopes({
+      option: options.requestScopes,
+      allowedEnv: env.JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES,
+    }),
+    cookieOptions,
   });
 }

@@ -7,6 +7,7 @@
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import signature from 'cookie-signature';
+import type { ResolvedCookieOptions } from './cookie-options';
 import { deriveKey, randomBytes } from './crypto';
 import { isSecure } from './request';
 import type { HubRequest, HubRequestHeaders } from './types';
@@ -58,6 +59,8 @@ export interface CookieAttributes {
   httpOnly?: boolean;
   secure?: boolean;
   sameSite?: 'Lax' | 'Strict' | 'None';
+  /** `Domain` attribute (validated by `cookieOptions`); absent for a host-only cookie. */
+  domain?: string | null;
 }
 
 const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -69,6 +72,7 @@ export function serializeCookie(name: string, value: string, attrs: CookieAttrib
   if (!NAME.test(name)) throw new TypeError(`Invalid cookie name: ${name}`);
   if (!VALUE.test(value)) throw new TypeError(`Invalid cookie value for ${name}`);
   let out = `${name}=${value}; Path=${attrs.path}`;
+  if (attrs.domain) out += `; Domain=${attrs.domain}`;
   if (attrs.maxAge !== undefined) {
     const seconds = Math.max(0, Math.floor(attrs.maxAge));
     out += `; Max-Age=${seconds}`;
@@ -81,8 +85,9 @@ export function serializeCookie(name: string, value: string, attrs: CookieAttrib
 }
 
 /** A `Set-Cookie` value that deletes `name` at `path`. */
-export function clearCookie(name: string, path: string, secure = false): string {
-  return serializeCookie(name, '', { path, maxAge: 0, httpOnly: true, secure, sameSite: 'Lax' });
+export function clearCookie(name: string, path: string, secure = false, domain: string | null = null): string {
+  // A cookie set with a Domain is only removed by a deletion that names the same Domain.
+  return serializeCookie(name, '', { path, maxAge: 0, httpOnly: true, secure, sameSite: 'Lax', domain });
 }
 
 /** Result of opening a sealed cookie. */
@@ -169,6 +174,8 @@ export interface CookiePolicy {
   readonly cookieSecure: boolean | null;
   /** The `__Host-` prefix is on (always `Secure`). */
   readonly cookieHostPrefix: boolean;
+  /** `cookieOptions`: SameSite, Domain and session-only (its `secure` is already in {@link cookieSecure}). */
+  readonly cookieOptions: Pick<ResolvedCookieOptions, 'sameSite' | 'domain' | 'sessionOnly'>;
 }
 
 /** The cookies this service sets and clears: one place for their names, paths and attributes. */
@@ -188,30 +195,36 @@ export class ServiceCookies {
     return isSecure(request, this.policy.cookieSecure);
   }
 
-  /** The login cookie carrying `value` (sealed), for `maxAge` seconds. */
+  /**
+   * The login cookie carrying `value` (sealed), for `maxAge` seconds — or, `sessionOnly`, until the
+   * browser closes (the expiry sealed inside still ends the login with the token).
+   */
   session(value: string, maxAge: number, request: HubRequest): string {
+    const { sameSite, domain, sessionOnly } = this.policy.cookieOptions;
     return serializeCookie(this.sessionName, value, {
       path: this.policy.cookiePath,
-      maxAge,
+      ...(sessionOnly ? {} : { maxAge }),
       httpOnly: true,
       secure: this.secure(request),
-      sameSite: 'Lax',
+      sameSite,
+      domain,
     });
   }
 
-  /** Clears the login cookie. */
+  /** Clears the login cookie (a cookie set with a Domain is only removed by a deletion naming it). */
   clearSession(request: HubRequest): string {
-    return clearCookie(this.sessionName, this.policy.cookiePath, this.policy.cookieHostPrefix || this.secure(request));
+    return clearCookie(this.sessionName, this.policy.cookiePath, this.policy.cookieHostPrefix || this.secure(request), this.policy.cookieOptions.domain);
   }
 
   /** The xsrf cookie (a session cookie, readable by scripts). */
   xsrf(token: string, request: HubRequest): string {
-    return serializeCookie(XSRF_COOKIE, token, { path: this.policy.servicePrefix, secure: this.secure(request), sameSite: 'Lax' });
+    const { sameSite, domain } = this.policy.cookieOptions;
+    return serializeCookie(XSRF_COOKIE, token, { path: this.policy.servicePrefix, secure: this.secure(request), sameSite, domain });
   }
 
   /** Clears the xsrf cookie. */
   clearXsrf(request: HubRequest): string {
-    return clearCookie(XSRF_COOKIE, this.policy.servicePrefix, this.policy.cookieHostPrefix || this.secure(request));
+    return clearCookie(XSRF_COOKIE, this.policy.servicePrefix, this.policy.cookieHostPrefix || this.secure(request), this.policy.cookieOptions.domain);
   }
 
   /** Whether `name` is one of this service's state cookies. */
@@ -221,11 +234,21 @@ export class ServiceCookies {
 
   /** A state cookie `name` carrying `value` (sealed), for `maxAge` seconds. */
   state(name: string, value: string, maxAge: number, request: HubRequest): string {
-    return serializeCookie(name, value, { path: this.policy.cookiePath, maxAge, httpOnly: true, secure: this.secure(request), sameSite: 'Lax' });
+    // It must come back on the Hub's redirect to the callback, a top-level navigation from the Hub's
+    // site, which `Strict` would not allow: Lax, or None where everything is None.
+    const sameSite = this.policy.cookieOptions.sameSite === 'None' ? 'None' : 'Lax';
+    return serializeCookie(name, value, {
+      path: this.policy.cookiePath,
+      maxAge,
+      httpOnly: true,
+      secure: this.secure(request),
+      sameSite,
+      domain: this.policy.cookieOptions.domain,
+    });
   }
 
   /** Clears the state cookie `name`. */
   clearState(name: string, request: HubRequest): string {
-    return clearCookie(name, this.policy.cookiePath, this.secure(request));
+    return clearCookie(name, this.policy.cookiePath, this.secure(request), this.policy.cookieOptions.domain);
   }
 }

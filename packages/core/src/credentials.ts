@@ -6,6 +6,7 @@
 import type { HubAuthConfig, HubOAuthConfig } from './config';
 import { parseCookieHeader, sessionIdOf } from './cookies';
 import { ForbiddenError, HubUnavailableError, XsrfError, isHubAuthError, type HubAuthError } from './errors';
+import { attachCallerToken } from './hub-api';
 import type { UserLookup } from './lookup';
 import { isForeignWebsocketOrigin, isWebsocket, pathOf } from './request';
 import type { Session } from './session';
@@ -30,7 +31,25 @@ export interface Identity {
   setCookies: string[];
   /** The xsrf token for forms and `fetch` calls (browser sessions only). */
   xsrfToken: string | null;
+  /**
+   * Set when the caller came with `?token=` on an HTML navigation and browser login is on: once the
+   * guard lets them through, they are sent here (the same URL without the token) with a login
+   * cookie, so that a shared link keeps working after its first request (Python's
+   * `_persist_url_token_if_set`).
+   */
+  persistUrlToken?: UrlTokenPersistence;
 }
+
+/** The answer that turns a `?token=` navigation into a login cookie session. */
+export interface UrlTokenPersistence {
+  /** The same URL without the token. */
+  location: string;
+  /** The login and xsrf cookies for the token. */
+  setCookies: string[];
+}
+
+/** Builds the {@link UrlTokenPersistence} for a URL token, or `null` when this request should keep it. */
+export type UrlTokenPersister = (token: string, request: HubRequest) => UrlTokenPersistence | null;
 
 /** A caller with no credential. */
 export function anonymous(): Identity {
@@ -45,8 +64,11 @@ export interface CredentialSource {
   cached(request: HubRequest): Identity | null | undefined;
 }
 
-/** `Authorization: token|bearer <t>`, or `?token=` when allowed (always on websocket upgrades). */
-export function headerToken(lookup: UserLookup, config: Pick<HubAuthConfig, 'allowTokenInUrl'>): CredentialSource {
+/**
+ * `Authorization: token|bearer <t>`, or `?token=` when allowed (always on websocket upgrades). With
+ * `persist` (browser login), an allowed URL token on a navigation is offered a login cookie.
+ */
+export function headerToken(lookup: UserLookup, config: Pick<HubAuthConfig, 'allowTokenInUrl'>, persist?: UrlTokenPersister): CredentialSource {
   const { allowTokenInUrl } = config;
   return {
     async identify(request, fail) {
@@ -56,8 +78,14 @@ export function headerToken(lookup: UserLookup, config: Pick<HubAuthConfig, 'all
         if (!found) return null;
         identity.source = found.source;
         const user = await lookup.user(found.token, sessionIdOf(request.headers), true, { client: request.ip });
-        if (user) identity.user = user;
-        else identity.rejected = true;
+        if (user) {
+          identity.user = user;
+          attachCallerToken(identity, found.token);
+          if (found.source === 'url' && persist) {
+            const persistence = persist(found.token, request);
+            if (persistence) identity.persistUrlToken = persistence;
+          }
+        } else identity.rejected = true;
       } catch (err) {
         identity.error = fail(err);
       }
@@ -71,9 +99,13 @@ export function headerToken(lookup: UserLookup, config: Pick<HubAuthConfig, 'all
         return undefined;
       }
       if (!found) return null;
+      // A URL token that may become a login cookie takes the asynchronous path.
+      if (found.source === 'url' && persist) return undefined;
       const user = lookup.cached(found.token, sessionIdOf(request.headers));
       if (user === undefined) return undefined;
-      return { user, source: found.source, error: null, rejected: user === null, setCookies: [], xsrfToken: null };
+      const identity: Identity = { user, source: found.source, error: null, rejected: user === null, setCookies: [], xsrfToken: null };
+      if (user) attachCallerToken(identity, found.token);
+      return identity;
     },
   };
 }
@@ -135,6 +167,7 @@ export function sessionCookie(
         }
         if (opened.stale) identity.setCookies.push(session.issue(opened.token, opened.remaining, request));
         identity.user = user;
+        attachCallerToken(identity, opened.token);
       } catch (err) {
         identity.error = fail(err);
       }

@@ -238,15 +238,19 @@ export class TooManyLookupsError extends HubAuthError {
 }
 
 /**
- * {@link HubAuth.apiRequest} got an error status from the Hub (other than 401/403). Status 502 when
- * the Hub failed (5xx), else 500; the Hub's own status is in `hubStatus`. Code `ERR_HUBAUTH_HUB_API`.
+ * A Hub API call returned an error status; `hubStatus` is what the Hub said. Code `ERR_HUBAUTH_HUB_API`.
+ * Made with the service's own token ({@link HubAuth.apiRequest}, any error but 401/403), it is this
+ * service's problem: 502 when the Hub failed (5xx), else 500, not exposed. Made as the caller
+ * (`hubAuth.api`, `asCaller`), a 4xx is the Hub's answer to that caller and keeps its status and
+ * message (403 beyond their scopes, 404 for another user's resource); a 5xx becomes 502.
  */
 export class HubApiError extends HubAuthError {
   declare readonly code: 'ERR_HUBAUTH_HUB_API';
   /** Status the Hub answered. */
   readonly hubStatus: number;
-  constructor(hubStatus: number, message: string) {
-    super('ERR_HUBAUTH_HUB_API', hubStatus >= 500 ? 502 : 500, message, { expose: false });
+  constructor(hubStatus: number, message: string, options: { asCaller?: boolean } = {}) {
+    const passOn = options.asCaller === true && hubStatus >= 400 && hubStatus < 500;
+    super('ERR_HUBAUTH_HUB_API', passOn ? hubStatus : hubStatus >= 500 ? 502 : 500, message, { expose: passOn });
     this.hubStatus = hubStatus;
   }
 }

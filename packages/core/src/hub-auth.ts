@@ -10,7 +10,7 @@ import { resolveHubAuthConfig, type HubAuthConfig, type HubAuthOptions } from '.
 import { SESSION_ID_COOKIE, sessionIdOf } from './cookies';
 import { headerToken, Identifier, type Identity, type IdentitySource } from './credentials';
 import { ForbiddenError, UnauthenticatedError, type HubAuthError } from './errors';
-import { hubApiRequest } from './hub-api';
+import { callHubApi, callerToken, type HubApi, type HubApiResponse } from './hub-api';
 import type { Login } from './login';
 import { UserLookup } from './lookup';
 import { accessDenial, DenialMemo, freezePolicy, type AccessPolicy } from './policy';
@@ -139,12 +139,40 @@ export class HubAuth {
 
   /**
    * Calls the Hub API with this service's own token, e.g. `apiRequest('GET', '/users')`.
-   * Resolves with the parsed JSON body (or `null` for an empty reply).
-   * Rejects with {@link ServiceCredentialsError} (401/403), {@link HubApiError} (other 4xx/5xx) or
-   * {@link HubUnavailableError}.
+   * Resolves with `{ status, body }` (body parsed, `null` when empty).
+   * Rejects with {@link ServiceCredentialsError} (401/403: the service's token or roles are wrong),
+   * {@link HubApiError} (other 4xx/5xx; `hubStatus` says which) or {@link HubUnavailableError}.
+   *
+   * @example
+   * ```ts
+   * const { body: users } = await auth.apiRequest<{ name: string }[]>('GET', '/users');
+   * ```
    */
-  apiRequest<T = unknown>(method: string, path: string, body?: unknown): Promise<T | null> {
-    return hubApiRequest<T>(this.parts.lookup.client, this.config, method, path, body);
+  apiRequest<T = unknown>(method: string, path: string, body?: unknown): Promise<HubApiResponse<T>> {
+    return callHubApi<T>(this.parts.lookup.client, this.config.apiToken, 'service', method, path, body);
+  }
+
+  /**
+   * Calls the Hub API as the caller identified in `identity`, with their own token (the OAuth token
+   * of a browser login, the API token of a header or URL): the Hub decides what they may do. A 4xx
+   * from the Hub rejects with a {@link HubApiError} of the same status (403 beyond their scopes).
+   * Adapters expose this per request as `hubAuth.api(...)` (a `HubCaller`).
+   */
+  apiRequestAs<T = unknown>(identity: Identity, method: string, path: string, body?: unknown): Promise<HubApiResponse<T>> {
+    return callHubApi<T>(this.parts.lookup.client, callerToken(identity) ?? '', 'caller', method, path, body);
+  }
+
+  /** {@link apiRequestAs} bound to one identity. */
+  callerApi(identity: Identity): HubApi {
+    return (method, path, body) => this.apiRequestAs(identity, method, path, body);
+  }
+
+  /**
+   * The caller's Hub token, for code that must call the Hub (or pass the token on) itself. Keep it
+   * on the server: never send it to the browser or write it to a log.
+   */
+  callerToken(identity: Identity): string | undefined {
+    return callerToken(identity);
   }
 
   /**
@@ -202,6 +230,11 @@ export class HubAuth {
     if (denial) {
       const scopes = policy.scopes ?? this.config.accessScopes ?? [];
       return { action: 'deny', error: new ForbiddenError(denial, { realm: this.config.servicePrefix, scopes }) };
+    }
+    if (identity.persistUrlToken) {
+      // A shared link's `?token=`: the guard let the caller in, so the token becomes a login cookie.
+      const { location, setCookies } = identity.persistUrlToken;
+      return { action: 'redirect', response: { status: 302, headers: { location, 'cache-control': 'no-store', 'set-cookie': setCookies } } };
     }
     return { action: 'allow', user };
   }

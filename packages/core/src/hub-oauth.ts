@@ -44,7 +44,9 @@ export class HubOAuth extends HubAuth {
     const lookup = new UserLookup(config);
     const session = new Session(config, new ServiceCookies(config));
     const login = new Login(config, session, lookup);
-    const identifier = new Identifier([headerToken(lookup, config), sessionCookie(session, lookup, config)], config);
+    // A `?token=` that lets a browser in becomes a login cookie (Python's `_persist_url_token_if_set`).
+    const persist = (token: string, request: HubRequest) => login.persistUrlToken(token, request);
+    const identifier = new Identifier([headerToken(lookup, config, persist), sessionCookie(session, lookup, config)], config);
     return { config, lookup, identifier, login, routes: login.routes() };
   }
 

@@ -10,9 +10,10 @@ import { randomLetters, safeEqual } from './crypto';
 import { warnDuplicateCookie } from './credentials';
 import { HubUnavailableError, OAuthCallbackError, OAuthStateError, ServiceCredentialsError, type HubAuthError, type OAuthStateCause } from './errors';
 import type { UserLookup } from './lookup';
+import type { UrlTokenPersistence } from './credentials';
 import { StateCodec, safeNextUrl, type StateCookie } from './oauth';
 import { renderError } from './render';
-import { pathOf, queryParam } from './request';
+import { isNavigation, pathOf, queryParam } from './request';
 import type { HubRoute } from './routes';
 import type { Session } from './session';
 import type { HubRequest, HubResponse } from './types';
@@ -90,6 +91,7 @@ export class Login {
       code_challenge_method: 'S256',
       state: flow.state,
     });
+    if (c.requestScopes.length > 0) params.set('scope', c.requestScopes.join(' '));
     return {
       status: 302,
       headers: {
@@ -189,6 +191,16 @@ export class Login {
     const hubError = queryParam(request.url, 'error');
     if (hubError !== null) {
       const description = queryParam(request.url, 'error_description');
+      if (hubError === 'invalid_scope') {
+        c.logger.error(
+          `The Hub refused the scopes this service asks for at login (requestScopes: ${c.requestScopes.join(' ') || 'none'}): ` +
+            "add them to the service's oauth_client_allowed_scopes in jupyterhub_config.py, or request fewer",
+        );
+        throw new OAuthCallbackError(
+          'The Hub refused the permissions this service asks for (invalid_scope); the service must be registered with them. Ask its administrator.',
+          403,
+        );
+      }
       throw new OAuthCallbackError(`Error in oauth: ${oneLine(description || hubError)}`);
     }
     const code = queryParam(request.url, 'code');
@@ -318,6 +330,26 @@ export class Login {
    * Logs out at `<prefix>logout`: clears the login and xsrf cookies, refuses the login token on
    * every replica and redirects to the Hub's logout page (or the service prefix, per `logoutRedirect`).
    */
+  /**
+   * Turns a `?token=` on an HTML navigation (not a websocket, not a `fetch`) into a login cookie
+   * session: the cookies, and the same URL without the token to go on to. `null` for any other
+   * request. Python counts a request without `Sec-Fetch-Mode` as a navigation too; here it must then
+   * accept HTML, so that `curl '…?token='` gets its answer rather than a redirect.
+   */
+  persistUrlToken(token: string, request: HubRequest): UrlTokenPersistence | null {
+    if (!isNavigation(request)) return null;
+    const q = request.url.indexOf('?');
+    const query = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
+    query.delete('token');
+    const rest = query.toString();
+    const location = safeNextUrl(`${pathOf(request.url)}${rest ? `?${rest}` : ''}`, this.config.servicePrefix);
+    this.config.logger.info?.(`Storing the token from the URL in a login cookie (${pathOf(location)})`);
+    return {
+      location,
+      setCookies: [this.session.issue(token, DEFAULT_SESSION_AGE, request), this.session.issueXsrf(token, request)],
+    };
+  }
+
   logout(request: HubRequest): HubResponse {
     const pairs = parseCookieHeader(request.headers.cookie);
     const current = this.session.read(pairs);

@@ -4,6 +4,7 @@
  */
 import type { HubAuthConfig } from './config';
 import { ConfigError } from './errors';
+import { checkRequiredScopes, resolveOwnerScopes } from './requested-scopes';
 import { checkScopes, parseScope } from './scopes';
 import type { HubUser } from './types';
 
@@ -15,6 +16,18 @@ export interface AccessPolicy {
   hubUsers?: readonly string[];
   /** Only members of these groups (Python's `hub_groups`). */
   hubGroups?: readonly string[];
+  /**
+   * Scopes the caller must hold, all of them, in addition to the access check, e.g. the scopes a
+   * route needs to act for the caller: `['read:tokens!user']`. `!user` means "the caller's own"
+   * (`!user=<caller>`), as in the Hub's `oauth_client_allowed_scopes`.
+   */
+  requireScopes?: readonly string[];
+  /**
+   * Services allowed here, by name (Python's `hub_services`); other services are refused. Their
+   * scopes still apply. Naming a service lets it in beside `hubUsers`/`hubGroups` and the service's
+   * `allowedUsers`/`usernamePattern`.
+   */
+  hubServices?: readonly string[];
   /**
    * Whether `kind: 'service'` callers may pass. Default: yes when their scopes allow it and no list
    * of who may come in is set (`hubUsers`/`hubGroups` here, `allowedUsers`/`usernamePattern` for the
@@ -67,6 +80,8 @@ function namedRequirement(policy: AccessPolicy): string {
  */
 export function accessDenial(user: HubUser, policy: AccessPolicy, rules: ServiceRules): string | null {
   const who = `${user.kind} ${user.name} is not allowed`;
+  // A mistyped requirement is the route's bug, not the caller's: a ConfigError for every caller.
+  const wanted = policy.requireScopes && checkRequiredScopes(policy.requireScopes);
   if (rules.blockedUsers.has(user.name)) return `${who} (blocked)`;
   if (user.kind === 'user') {
     if (rules.usernamePattern && !rules.usernamePattern.test(user.name)) return `${who} (name does not match)`;
@@ -79,11 +94,21 @@ export function accessDenial(user: HubUser, policy: AccessPolicy, rules: Service
   if (required && !grants(required, user.scopes)) {
     return `${who}: it lacks ${required.length === 1 ? 'the scope' : 'any of the scopes'} ${required.join(', ')}`;
   }
+  if (wanted) {
+    const resolved = resolveOwnerScopes(wanted, user);
+    // An owner filter that does not fit the caller (`!user` for a service) cannot be met.
+    const missing = resolved.length < wanted.length ? wanted : resolved.filter((scope) => !grants([scope], user.scopes));
+    if (missing.length > 0) {
+      return `${who}: it lacks the scope${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (asked for at login with requestScopes)`;
+    }
+  }
   const named = policy.hubUsers !== undefined || policy.hubGroups !== undefined;
   if (user.kind === 'service') {
+    if (policy.allowServices === false) return `${who} (services are not allowed here)`;
+    if (policy.hubServices !== undefined) return policy.hubServices.includes(user.name) ? null : `${who} (not one of the services allowed here)`;
     // A list of who may come in is a restriction: services get past one only when a route says so.
     const restricted = named || rules.allowedUsers !== null || rules.usernamePattern !== null;
-    if (policy.allowServices === false || (restricted && policy.allowServices !== true)) return `${who} (services are not allowed here)`;
+    if (restricted && policy.allowServices !== true) return `${who} (services are not allowed here)`;
     return null;
   }
   if (named) {
@@ -116,7 +141,7 @@ export function freezePolicy<T extends AccessPolicy>(policy: T, where = 'hubAuth
     throw new ConfigError(where, 'takes an options object, e.g. { hubGroups: ["staff"] }');
   }
   const copy: Record<string, unknown> = { ...(policy as Record<string, unknown>) };
-  for (const key of ['scopes', 'hubUsers', 'hubGroups'] as const) {
+  for (const key of ['scopes', 'requireScopes', 'hubUsers', 'hubGroups', 'hubServices'] as const) {
     const list: unknown = policy[key];
     if (list === undefined) continue;
     if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' && item !== '')) {
@@ -131,6 +156,7 @@ export function freezePolicy<T extends AccessPolicy>(policy: T, where = 'hubAuth
         }
       }
     }
+    if (key === 'requireScopes') checkRequiredScopes(list, `${where}.requireScopes`);
     copy[key] = Object.freeze([...(list as string[])]);
   }
   if (policy.allowServices !== undefined && typeof policy.allowServices !== 'boolean') {

@@ -70,7 +70,8 @@ export function acceptsHtml(accept: string | undefined): boolean {
  */
 export function isNavigation(request: HubRequest): boolean {
   const method = request.method.toUpperCase();
-  if (method !== 'GET' && method !== 'HEAD') return false;
+  // A websocket handshake is a GET too, but a login page is no answer to it.
+  if ((method !== 'GET' && method !== 'HEAD') || isWebsocket(request)) return false;
   const mode = fetchMode(request);
   if (mode !== 'unspecified') return mode === 'navigate';
   return acceptsHtml(headerValue(request.headers, 'accept'));

@@ -663,7 +663,7 @@ describe('renderError', () => {
 describe('apiRequest', () => {
   it("sends the service's own token and parses the reply", async () => {
     const auth = makeAuth();
-    expect(await auth.apiRequest('get', '/')).toEqual({ version: '6.1.1' });
+    expect(await auth.apiRequest('get', '/')).toEqual({ status: 200, body: { version: '6.1.1' } });
     const sent = hub.requests.at(-1);
     expect(sent?.path).toBe('/hub/api/');
     expect(sent?.headers.authorization).toBe(`token ${hub.serviceToken}`);

@@ -516,8 +516,8 @@ describe('callback errors', () => {
     expect(err).toBeInstanceOf(OAuthCallbackError);
     expect(err.status).toBe(400);
     expect(err.message).toBe('Error in oauth: You said no X-Injected: 1');
-    expect((await callbackError(auth, navigation(`${PREFIX}oauth_callback?error=invalid_scope`))).message).toBe(
-      'Error in oauth: invalid_scope',
+    expect((await callbackError(auth, navigation(`${PREFIX}oauth_callback?error=access_denied`))).message).toBe(
+      'Error in oauth: access_denied',
     );
   });
 
@@ -1035,9 +1035,9 @@ describe('cookie attributes', () => {
   });
 
   it.each([
-    ['an https public URL', { publicUrl: 'https://hub.example.org/services/whoami/' }, false, true],
-    ['an https public URL, plain-http request', { publicUrl: 'https://hub.example.org/services/whoami/' }, false, true],
-    ['an http public URL, even on a secure request', { publicUrl: 'http://hub.example.org/services/whoami/' }, true, false],
+    ['an https public URL', { publicUrl: 'https://hub.example.org/services/whoami/', hubHost: '' }, false, true],
+    ['an https public URL, plain-http request', { publicUrl: 'https://hub.example.org/services/whoami/', hubHost: '' }, false, true],
+    ['an http public URL, even on a secure request', { publicUrl: 'http://hub.example.org/services/whoami/', hubHost: '' }, true, false],
     ['no public URL, secure request', {}, true, true],
     ['no public URL, plain request', {}, false, false],
   ])('Secure with %s', async (_label, extra, secure, expected) => {

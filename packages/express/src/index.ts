@@ -8,8 +8,10 @@
  * @packageDocumentation
  */
 import { ConfigError, type HubAuth, type HubUser } from '@hubauth/core';
-import { HubAuthFlow, NodeRequestView, freezeGuardOptions, appendSetCookie, carried, carry, sendNode, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
+import { HubAuthFlow, HubCaller, NodeRequestView, freezeGuardOptions, appendSetCookie, carried, carry, sendNode, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export * from '@hubauth/core';
 export { requireHubUser } from './require-hub-user';
@@ -20,6 +22,8 @@ declare global {
     interface Request {
       /** The caller, when the Hub identified one (set by `hubAuth()`). */
       hubUser?: HubUser;
+      /** Acts for the caller: `req.hubAuth.api('GET', '/users/alice')` with their own token (set by `hubAuth()`). */
+      hubAuth?: HubCaller;
     }
     interface Locals {
       /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header). */
@@ -34,6 +38,25 @@ export interface HubAuthMiddleware extends RequestHandler {
   readonly auth: HubAuth;
   /** The flow shared with the guards. */
   readonly flow: HubAuthFlow;
+  /**
+   * Authenticates a websocket upgrade (`server.on('upgrade')`, e.g. for `ws`), which Express middleware
+   * never sees: the token header, `?token=`, or the login cookie; `policy` as for
+   * {@link hubAuthenticated}. Resolves with the caller, or writes the refusal (401, 403, 503) on the
+   * socket and resolves with `null`.
+   *
+   * @example
+   * ```js
+   * const auth = hubAuth();
+   * app.use(auth);
+   * const server = app.listen(port);
+   * const wss = new WebSocketServer({ noServer: true });
+   * server.on('upgrade', async (req, socket, head) => {
+   *   const caller = await auth.upgrade(req, socket);
+   *   if (caller) wss.handleUpgrade(req, socket, head, (ws) => ws.send(`hello ${caller.user.name}`));
+   * });
+   * ```
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, policy?: HubAuthenticatedOptions): Promise<HubCaller | null>;
 }
 
 /** `req.secure` and `req.ip` honour `trust proxy`; `req.body` is whatever body parser ran. */
@@ -49,7 +72,10 @@ export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddlewa
   const remember = (req: Request, res: Response, state: RequestAuthState | null): void => {
     carry(req, flow, state);
     if (!state) return;
-    if (state.identity.user) req.hubUser = state.identity.user;
+    if (state.identity.user) {
+      req.hubUser = state.identity.user;
+      req.hubAuth = new HubCaller(flow.auth, state.identity);
+    }
     res.locals.xsrfToken = state.identity.xsrfToken;
     appendSetCookie(res, state.identity.setCookies);
   };
@@ -68,7 +94,8 @@ export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddlewa
       else next(step.type === 'error' ? step.error : undefined);
     }, next);
   };
-  return Object.assign(middleware, { auth: flow.auth, flow });
+  const upgrade = (req: IncomingMessage, socket: Duplex, policy?: HubAuthenticatedOptions) => flow.authenticateUpgrade(req, socket, policy);
+  return Object.assign(middleware, { auth: flow.auth, flow, upgrade });
 }
 
 /**

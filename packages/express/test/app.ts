@@ -20,6 +20,12 @@ export function makeApp(express: () => Express): ContractAppFactory {
     app.get(`${PREFIX}custom`, hubAuthenticated({ scopes: ['custom:reports'] }), me);
     app.get(`${PREFIX}users-only`, hubAuthenticated({ allowServices: false }), me);
     app.get(`${PREFIX}api-only`, hubAuthenticated({ onUnauthenticated: 'reject' }), me);
+    app.get(`${PREFIX}act/:name`, hubAuthenticated(), (req, res) => {
+      req.hubAuth?.api('GET', `/users/${req.params.name as string}`).then(
+        ({ body }) => res.json(body),
+        (err: { status: number }) => res.status(err.status).json({ status: err.status }),
+      );
+    });
     app.get(`${PREFIX}services`, hubAuthenticated({ allowServices: true }), me);
     const team = teamPolicy();
     app.get(`${PREFIX}team`, hubAuthenticated(team), me);

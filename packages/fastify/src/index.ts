@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { ConfigError, type HubAuth, type HubResponse, type HubUser } from '@hubauth/core';
-import { CARRIER, HubAuthFlow, NodeRequestView, carried, carry, freezeGuardOptions, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRoute, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
+import { CARRIER, HubAuthFlow, HubCaller, NodeRequestView, carried, carry, freezeGuardOptions, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRoute, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -32,6 +32,8 @@ declare module 'fastify' {
     hubUser: HubUser | null;
     /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header); browser sessions only. */
     xsrfToken: string | null;
+    /** Acts for the caller: `request.hubAuth.api('GET', '/users/alice')` with their own token; `null` when anonymous. */
+    hubAuth: HubCaller | null;
   }
   interface FastifyInstance {
     /** The authenticator in use (decorated by the `hubAuth` plugin). */
@@ -78,6 +80,7 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
   fastify.decorate('hubAuth', { auth: flow.auth, flow });
   fastify.decorateRequest('hubUser', null);
   fastify.decorateRequest('xsrfToken', null);
+  fastify.decorateRequest('hubAuth', null);
   fastify.decorateRequest(CARRIER, null);
   mountOwnRoutes(fastify, flow.routes);
   if (options.instance === undefined) fastify.addHook('onClose', async () => flow.auth.close());
@@ -86,6 +89,7 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
     carry(request, flow, state);
     if (!state) return;
     request.hubUser = state.identity.user;
+    request.hubAuth = state.identity.user ? new HubCaller(flow.auth, state.identity) : null;
     request.xsrfToken = state.identity.xsrfToken;
     if (state.identity.setCookies.length) reply.header('set-cookie', [...state.identity.setCookies]);
   };

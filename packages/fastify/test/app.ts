@@ -34,6 +34,14 @@ export function makeApp(fastify: FastifyFactory): ContractAppFactory {
     app.get(`${PREFIX}custom`, { preHandler: hubAuthenticated({ scopes: ['custom:reports'] }) }, me);
     app.get(`${PREFIX}users-only`, { preHandler: hubAuthenticated({ allowServices: false }) }, me);
     app.get(`${PREFIX}api-only`, { preHandler: hubAuthenticated({ onUnauthenticated: 'reject' }) }, me);
+    app.get<{ Params: { name: string } }>(`${PREFIX}act/:name`, { preHandler: guard }, async (request, reply) => {
+      try {
+        return (await request.hubAuth!.api('GET', `/users/${request.params.name}`)).body;
+      } catch (err) {
+        const status = (err as { status: number }).status;
+        return reply.status(status).send({ status });
+      }
+    });
     app.get(`${PREFIX}services`, { preHandler: hubAuthenticated({ allowServices: true }) }, me);
     const team = teamPolicy();
     app.get(`${PREFIX}team`, { preHandler: hubAuthenticated(team) }, me);

@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { ConfigError, type HubAuth, type HubUser } from '@hubauth/core';
-import { HubAuthFlow, WebHubRequest, carried, carry, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions } from '@hubauth/core/adapter';
+import { HubAuthFlow, HubCaller, WebHubRequest, carried, carry, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions } from '@hubauth/core/adapter';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -23,6 +23,8 @@ export interface HubAuthVariables {
   hubUser: HubUser | undefined;
   /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header); `null` without a login cookie. */
   xsrfToken: string | null | undefined;
+  /** Acts for the caller: `c.get('hubAuth')?.api('GET', '/users/alice')` with their own token. */
+  hubAuth: HubCaller | undefined;
 }
 
 /** The Hono environment of an app using hubauth: `new Hono<HubAuthEnv>()`. */
@@ -73,6 +75,7 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
     if (state) {
       c.set('hubUser', state.identity.user ?? undefined);
       c.set('xsrfToken', state.identity.xsrfToken);
+      c.set('hubAuth', state.identity.user ? new HubCaller(flow.auth, state.identity) : undefined);
     }
     const answer = settle(flow, step, c);
     if (answer) return finishWebResponse(c.req.raw, answer, [], c.env);

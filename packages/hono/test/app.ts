@@ -17,6 +17,14 @@ export function contractHono(options: HubAuthMiddlewareOptions, team: HubAuthent
   app.get(`${PREFIX}custom`, hubAuthenticated({ scopes: ['custom:reports'] }), me);
   app.get(`${PREFIX}users-only`, hubAuthenticated({ allowServices: false }), me);
   app.get(`${PREFIX}api-only`, hubAuthenticated({ onUnauthenticated: 'reject' }), me);
+  app.get(`${PREFIX}act/:name`, hubAuthenticated(), async (c) => {
+    try {
+      return c.json((await c.get('hubAuth')!.api('GET', `/users/${c.req.param('name')}`)).body);
+    } catch (err) {
+      const status = (err as { status: number }).status;
+      return Response.json({ status }, { status });
+    }
+  });
   app.get(`${PREFIX}services`, hubAuthenticated({ allowServices: true }), me);
   app.get(`${PREFIX}team`, hubAuthenticated(team), me);
   app.get(`${PREFIX}open`, (c) => c.json({ user: c.get('hubUser') ?? null, xsrf: c.get('xsrfToken') ?? null }));

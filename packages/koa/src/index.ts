@@ -8,8 +8,10 @@
  * @packageDocumentation
  */
 import { ConfigError, type HubAuth, type HubRequest, type HubResponse, type HubUser } from '@hubauth/core';
-import { HubAuthFlow, NodeRequestView, carried, freezeGuardOptions, carry, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
+import { HubAuthFlow, HubCaller, NodeRequestView, carried, freezeGuardOptions, carry, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
 import type { DefaultContext, ExtendableContext, Middleware, Next, ParameterizedContext } from 'koa';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export * from '@hubauth/core';
 export { requireHubUser } from './require-hub-user';
@@ -21,6 +23,8 @@ export { requireHubUser } from './require-hub-user';
 export interface HubAuthState {
   /** The caller, when the Hub identified one. */
   hubUser?: HubUser;
+  /** Acts for the caller: `ctx.state.hubAuth.api('GET', '/users/alice')` with their own token. */
+  hubAuth?: HubCaller;
   /** The xsrf token for forms (`_xsrf` field) and scripts (`X-XSRFToken` header); `null` without a browser session. */
   xsrfToken?: string | null;
 }
@@ -34,6 +38,24 @@ export type HubAuthMiddleware<StateT extends HubAuthState = HubAuthState, Contex
   readonly auth: HubAuth;
   /** The flow shared with the guards. */
   readonly flow: HubAuthFlow;
+  /**
+   * Authenticates a websocket upgrade (`server.on('upgrade')`, e.g. for `ws`), which Koa middleware
+   * never sees: the token header, `?token=`, or the login cookie; `policy` as for
+   * {@link hubAuthenticated}. Resolves with the caller, or writes the refusal (401, 403, 503) on the
+   * socket and resolves with `null`.
+   *
+   * @example
+   * ```js
+   * const auth = hubAuth();
+   * const server = app.use(auth).listen(port);
+   * const wss = new WebSocketServer({ noServer: true });
+   * server.on('upgrade', async (req, socket, head) => {
+   *   const caller = await auth.upgrade(req, socket);
+   *   if (caller) wss.handleUpgrade(req, socket, head, (ws) => ws.send(`hello ${caller.user.name}`));
+   * });
+   * ```
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, policy?: HubAuthenticatedOptions): Promise<HubCaller | null>;
 };
 
 /** `ctx.secure` and `ctx.ip` honour `app.proxy`; `ctx.request.body` is whatever body parser ran. */
@@ -63,7 +85,10 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
   const remember = (ctx: ParameterizedContext<StateT, ContextT, unknown>, state: RequestAuthState): void => {
     carry(ctx, flow, state);
     const { user, xsrfToken, setCookies } = state.identity;
-    if (user) ctx.state.hubUser = user;
+    if (user) {
+      ctx.state.hubUser = user;
+      ctx.state.hubAuth = new HubCaller(flow.auth, state.identity);
+    }
     ctx.state.xsrfToken = xsrfToken;
     if (setCookies.length) ctx.append('Set-Cookie', setCookies);
   };
@@ -82,7 +107,8 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
     remember(ctx, cached);
     return next();
   };
-  return Object.assign(middleware, { auth: flow.auth, flow });
+  const upgrade = (req: IncomingMessage, socket: Duplex, policy?: HubAuthenticatedOptions) => flow.authenticateUpgrade(req, socket, policy);
+  return Object.assign(middleware, { auth: flow.auth, flow, upgrade });
 }
 
 /**

@@ -28,6 +28,14 @@ export function makeApp(KoaClass: KoaConstructor): ContractAppFactory {
     router.get(`${PREFIX}custom`, hubAuthenticated({ scopes: ['custom:reports'] }), me);
     router.get(`${PREFIX}users-only`, hubAuthenticated({ allowServices: false }), me);
     router.get(`${PREFIX}api-only`, hubAuthenticated({ onUnauthenticated: 'reject' }), me);
+    router.get(`${PREFIX}act/:name`, hubAuthenticated(), async (ctx) => {
+      try {
+        ctx.body = (await ctx.state.hubAuth!.api('GET', `/users/${ctx.params.name}`)).body;
+      } catch (err) {
+        ctx.status = (err as { status: number }).status;
+        ctx.body = { status: ctx.status };
+      }
+    });
     router.get(`${PREFIX}services`, hubAuthenticated({ allowServices: true }), me);
     const team = teamPolicy();
     router.get(`${PREFIX}team`, hubAuthenticated(team), me);

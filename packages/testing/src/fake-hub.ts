@@ -8,6 +8,9 @@
  * - `GET  /hub/api/oauth2/authorize` authorization-code grant, optional PKCE (S256 or plain)
  * - `POST /hub/api/oauth2/token`     code exchange (form-encoded, client secret in the body)
  * - `GET  /hub/login`                a placeholder login page (target of the authorize redirect)
+ * - `GET  /hub/api/users/<name>`, `GET|POST /hub/api/users/<name>/tokens`,
+ *   `DELETE /hub/api/users/<name>/tokens/<id>`: a user's own model and tokens; anyone else's is
+ *   404 and `GET /hub/api/users` 403, as the Hub answers tokens with only `!user` scopes
  *
  * Answers follow JupyterHub 6.x (jupyterhub/apihandlers/users.py, jupyterhub/apihandlers/auth.py and
  * oauthlib's authorization-code grant), and the fake can be told to misbehave (`setFault`,
@@ -52,6 +55,11 @@ export interface FakeHubOptions {
   cookieSecret?: string;
   /** Refuse authorize requests without a `code_challenge`. Default false. */
   requirePkce?: boolean;
+  /**
+   * `oauth_client_allowed_scopes`: an authorize request whose `scope` asks for anything else is
+   * refused with `invalid_scope`; granted scopes are added to the token (`!user` resolved). Default: none.
+   */
+  allowedScopes?: string[];
   /** `expires_in` of issued OAuth tokens, in seconds; the tokens really expire then. Default 1209600 (14 days); 0 = never. */
   tokenExpiresIn?: number;
 }
@@ -263,6 +271,8 @@ interface CodeRecord {
   challenge: string | null;
   challengeMethod: string | null;
   expiresAt: number;
+  /** Scopes asked for and granted at authorize. */
+  granted: string[];
   /** Whether the exchange should note the issued token for an in-process login. */
   remember: boolean;
 }
@@ -320,6 +330,7 @@ class FakeHubServer implements FakeHub {
 
   private readonly requirePkce: boolean;
   private readonly tokenExpiresIn: number;
+  private readonly allowedScopes: string[];
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly responses = new Set<ServerResponse>();
@@ -350,6 +361,7 @@ class FakeHubServer implements FakeHub {
     // As at the Hub, the service's own token identifies the service.
     this.register(this.serviceToken, { name: this.serviceName, kind: 'service', scopes: [] }, [], null, null);
     this.requirePkce = opts.requirePkce ?? false;
+    this.allowedScopes = opts.allowedScopes ?? [];
     this.tokenExpiresIn = opts.tokenExpiresIn ?? 1_209_600;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => {
@@ -622,6 +634,11 @@ class FakeHubServer implements FakeHub {
       if (method !== 'GET') return this.methodNotAllowed(res);
       return this.handleAuthorize(target, url, res);
     }
+    if (path === '/hub/api/users' && this.tokens.has(AUTH_HEADER.exec(String(req.headers.authorization ?? ''))?.[1] ?? '')) {
+      return this.sendJson(res, 403, { status: 403, message: 'Action is not authorized with current scopes; requires any of [list:users]' });
+    }
+    const own = /^\/hub\/api\/users\/([^/]+)(\/tokens(?:\/([^/]+))?)?$/.exec(path);
+    if (own) return this.handleOwn(req, method, decodeURIComponent(own[1] as string), own[2] !== undefined, own[3], body, res);
     if (path === '/hub/api' || path === '/hub/api/') {
       if (method !== 'GET') return this.methodNotAllowed(res);
       return this.sendJson(res, 200, { version: HUB_VERSION });
@@ -630,6 +647,52 @@ class FakeHubServer implements FakeHub {
       return this.sendHtml(res, 200, '<!DOCTYPE html><html><head><title>JupyterHub</title></head><body><form method="post"><input name="username"><input name="password" type="password"><button>Sign in</button></form></body></html>');
     }
     this.sendJson(res, 404, { status: 404, message: 'Not Found' });
+  }
+
+  /** A user's own model and tokens: allowed to that user's tokens only, as with the `self` role. */
+  private handleOwn(
+    req: IncomingMessage,
+    method: string,
+    name: string,
+    tokens: boolean,
+    tokenId: string | undefined,
+    body: string,
+    res: ServerResponse,
+  ): void {
+    const header = req.headers.authorization;
+    const match = typeof header === 'string' ? AUTH_HEADER.exec(header) : null;
+    const record = match?.[1] === undefined ? undefined : this.tokens.get(match[1]);
+    if (!record) return this.sendJson(res, 403, { status: 403, message: 'Missing or invalid credentials.' });
+    if (record.user.name !== name) {
+      return this.sendJson(res, 404, { status: 404, message: 'No access to resources or resources not found' });
+    }
+    if (!tokens) {
+      if (method !== 'GET') return this.methodNotAllowed(res);
+      return this.sendJson(res, 200, { kind: 'user', name, admin: false, groups: [], servers: {} });
+    }
+    const mine = [...this.tokens.entries()].filter(([, r]) => r.user.name === name);
+    if (tokenId === undefined && method === 'GET') {
+      return this.sendJson(res, 200, { api_tokens: mine.map(([, r]) => ({ id: r.tokenId, kind: 'api_token' })) });
+    }
+    if (tokenId === undefined && method === 'POST') {
+      let note: string | null = null;
+      try {
+        note = (JSON.parse(body || '{}') as { note?: string }).note ?? null;
+      } catch {
+        // no note
+      }
+      const token = this.issueToken(record.user);
+      return this.sendJson(res, 201, { id: this.tokens.get(token)?.tokenId, token, note });
+    }
+    if (tokenId !== undefined && method === 'DELETE') {
+      const found = mine.find(([, r]) => r.tokenId === tokenId);
+      if (!found) return this.sendJson(res, 404, { status: 404, message: 'No such token' });
+      this.tokens.delete(found[0]);
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    this.methodNotAllowed(res);
   }
 
   private handleUser(req: IncomingMessage, res: ServerResponse): void {
@@ -712,8 +775,13 @@ class FakeHubServer implements FakeHub {
       return fail('invalid_request', 'Code challenge required.');
     }
 
+    const requested = (q.get('scope') ?? '').split(' ').filter(Boolean);
+    if (requested.some((scope) => !this.allowedScopes.includes(scope))) return fail('invalid_scope', '');
+    const granted = requested.map((scope) => (scope.endsWith('!user') ? `${scope}=${login.user.name}` : scope));
+
     const code = randomBytes(24).toString('base64url');
     this.codes.set(code, {
+      granted,
       clientId,
       redirectUri,
       user: cloneUser(login.user),
@@ -772,7 +840,7 @@ class FakeHubServer implements FakeHub {
     }
 
     this.codes.delete(code);
-    const scopes = sortedScopes([...record.user.scopes, `access:services!service=${this.serviceName}`]);
+    const scopes = sortedScopes([...record.user.scopes, ...record.granted, `access:services!service=${this.serviceName}`]);
     const accessToken = randomHex(16);
     const expiresAt = this.tokenExpiresIn > 0 ? Date.now() + this.tokenExpiresIn * 1000 : null;
     this.register(accessToken, record.user, scopes, record.sessionId, expiresAt);

@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import type { HubAuth, HubUser } from '@hubauth/core';
-import { HubAuthFlow, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type RequestAuthState } from '@hubauth/core/adapter';
+import { HubAuthFlow, HubCaller, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type RequestAuthState } from '@hubauth/core/adapter';
 
 export * from '@hubauth/core';
 
@@ -30,6 +30,11 @@ export interface HubContext<User extends HubUser | null = HubUser> {
   xsrfToken: string | null;
   /** The runtime's second argument (Bun's `Server`, Deno's `ServeHandlerInfo`, Next.js's route context). */
   env: unknown;
+  /**
+   * Acts for the caller: `hubAuth.api('GET', '/users/alice')` with their own token (`null` only in
+   * {@link WebHubAuth.open} handlers, for anonymous callers).
+   */
+  hubAuth: User extends HubUser ? HubCaller : HubCaller | null;
 }
 
 /** An application handler. */
@@ -84,7 +89,9 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
     if (!state) return finishWebResponse(request, response as Response, [], env);
     const { user, xsrfToken, setCookies } = state.identity;
     const denied = policy && guard(state, policy);
-    return finishWebResponse(request, denied ?? (await handler(request, { hubUser: user, xsrfToken, env })), setCookies, env);
+    if (denied) return finishWebResponse(request, denied, setCookies, env);
+    const hubAuth = user ? new HubCaller(flow.auth, state.identity) : null;
+    return finishWebResponse(request, await handler(request, { hubUser: user, xsrfToken, env, hubAuth } as HubContext<HubUser | null>), setCookies, env);
   };
   return {
     auth: flow.auth,
@@ -108,6 +115,6 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
  * ```
  */
 export function hubAuthenticated(handler: HubHandler, options: HubAuthenticatedWebOptions = {}): FetchHandler {
-  const { scopes, hubUsers, hubGroups, allowServices, onUnauthenticated, errors } = options;
-  return hubAuth(options).protect(handler, { scopes, hubUsers, hubGroups, allowServices, onUnauthenticated, errors });
+  const { scopes, requireScopes, hubUsers, hubGroups, hubServices, allowServices, onUnauthenticated, errors } = options;
+  return hubAuth(options).protect(handler, { scopes, requireScopes, hubUsers, hubGroups, hubServices, allowServices, onUnauthenticated, errors });
 }

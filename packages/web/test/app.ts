@@ -27,7 +27,17 @@ export function contractFetch(options: HubAuthMiddlewareOptions, team: HubAuthen
     [`GET ${PREFIX}team`]: guarded(team),
     [`GET ${PREFIX}open`]: hub.open((_request, { hubUser, xsrfToken }) => Response.json({ user: hubUser, xsrf: xsrfToken })),
   };
+  const act = guarded({}, async (request, { hubAuth }) => {
+    const name = new URL(request.url).pathname.slice(`${PREFIX}act/`.length);
+    try {
+      return Response.json((await hubAuth.api('GET', `/users/${name}`)).body);
+    } catch (err) {
+      const status = (err as { status: number }).status;
+      return Response.json({ status }, { status });
+    }
+  });
   return (request, env) => {
+    if (new URL(request.url).pathname.startsWith(`${PREFIX}act/`)) return act(request, env);
     const method = request.method === 'HEAD' ? 'GET' : request.method;
     const handler = table[`${method} ${new URL(request.url).pathname}`] ?? hub.routes;
     return handler(request, env);

@@ -12,6 +12,10 @@ import { freezePolicy, type AccessPolicy } from '../policy';
 import { headerValue } from '../request';
 import { matchRoute, type HubRoute } from '../routes';
 import type { HubRequest, HubResponse } from '../types';
+import { refuseUpgrade, upgradeRequest } from '../upgrade';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { HubCaller } from './caller';
 
 /** How guards report failures: send core's response (JSON or HTML), or hand the error to the framework. */
 export type ErrorMode = 'respond' | 'throw';
@@ -47,6 +51,20 @@ export type FlowStep =
   | { type: 'next' }
   | { type: 'respond'; response: HubResponse }
   | { type: 'error'; error: HubAuthError };
+
+/** The policy of an upgrade without one: the service's access rules only. */
+const NO_POLICY: AccessPolicy = Object.freeze({});
+
+// Upgrades never redirect: one derived (frozen) policy per guard policy, so decisions stay cached per object.
+const upgradePolicies = new WeakMap<AccessPolicy, AccessPolicy>();
+function upgradePolicy(policy: AccessPolicy): AccessPolicy {
+  let derived = upgradePolicies.get(policy);
+  if (!derived) {
+    derived = freezePolicy({ ...policy, onUnauthenticated: 'reject' }, 'upgrade');
+    upgradePolicies.set(policy, derived);
+  }
+  return derived;
+}
 
 /**
  * Validates a guard's options and returns a frozen copy. Adapters call it once, when a guard is
@@ -170,6 +188,40 @@ export class HubAuthFlow {
     if (decision.action === 'allow') return NEXT;
     if (decision.action === 'redirect') return { type: 'respond', response: decision.response };
     return this.fail(decision.error, state.request, options.errors);
+  }
+
+  /**
+   * A websocket upgrade: identification and `policy` as for any request, but never a login redirect
+   * (an anonymous caller gets 401) and always a response, whatever the error mode. Resolves with
+   * the caller, or with the response to refuse the upgrade with.
+   */
+  async upgrade(request: HubRequest, policy: HubAuthenticatedOptions = NO_POLICY): Promise<{ caller: HubCaller } | { response: HubResponse }> {
+    const { step, state } = await this.identify(request);
+    if (step.type === 'respond') return { response: step.response };
+    if (step.type === 'error' || !state) return { response: this.auth.renderError(step.type === 'error' ? step.error : null, request) };
+    const decision = this.auth.authorize(state.identity, request, upgradePolicy(policy));
+    if (decision.action === 'allow') return { caller: new HubCaller(this.auth, state.identity) };
+    if (decision.action === 'redirect') return { response: decision.response };
+    return { response: this.auth.renderError(decision.error, request) };
+  }
+
+  /**
+   * {@link upgrade} for Node's `server.on('upgrade', (req, socket, head) => …)`: resolves with the
+   * caller, or writes the refusal (401/403/503) on the socket and resolves with `null`.
+   *
+   * @example
+   * ```js
+   * server.on('upgrade', async (req, socket, head) => {
+   *   const caller = await auth.flow.authenticateUpgrade(req, socket);
+   *   if (caller) wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req, caller));
+   * });
+   * ```
+   */
+  async authenticateUpgrade(req: IncomingMessage, socket: Duplex, policy: HubAuthenticatedOptions = NO_POLICY): Promise<HubCaller | null> {
+    const result = await this.upgrade(upgradeRequest(req), policy);
+    if ('caller' in result) return result.caller;
+    refuseUpgrade(socket, result.response);
+    return null;
   }
 
   /** Turns an error into a response or hands it on, per the error mode. Non-hubauth errors are rethrown. */

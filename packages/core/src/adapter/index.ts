@@ -26,10 +26,12 @@
  */
 export { HubAuthFlow, createHubAuth, freezeGuardOptions } from './flow';
 export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './flow';
+export { HubCaller } from './caller';
 export { CARRIER, carried, carry } from './carrier';
 export type { Carrying, RequestCarrier } from './carrier';
 export { NodeRequestView, appendSetCookie, sendNode } from './node';
 export type { NodeRequestHooks } from './node';
+export { refuseUpgrade, upgradeRequest } from '../upgrade';
 export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, finishWebResponse, MAX_XSRF_FORM_BYTES } from './web';
 export type { WebRequestInit } from './web';
 export { matchRoute } from '../routes';
