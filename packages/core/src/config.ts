@@ -13,11 +13,17 @@ import type { HubRequest, HubUser } from './types';
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- referenced by TSDoc
 import type { HubCaller } from './adapter';
 
-/** Where diagnostics go. Defaults to `console`; messages never contain secrets. */
+/**
+ * Where diagnostics go. Defaults to `console`; `console`, pino and winston loggers fit as they are.
+ * Messages never contain tokens, cookies or secrets. Lines about a request start with the error code
+ * (`ERR_HUBAUTH_FORBIDDEN: …`) and end with the request's id when there is one (`(request abc)`).
+ * `debug` is optional: without it, debug lines (refusals, with {@link HubAuthOptions.debug}) go to `info`.
+ */
 export interface HubAuthLogger {
   warn(message: string): void;
   error(message: string): void;
   info?(message: string): void;
+  debug?(message: string): void;
 }
 
 /** Environment variables, e.g. `process.env`. */
@@ -99,6 +105,11 @@ export interface HubAuthOptions {
   postAuthHook?: (user: HubUser, context: { request: HubRequest }) => HubUser | null | false | Promise<HubUser | null | false>;
   /** Where warnings go (default `console`). */
   logger?: HubAuthLogger;
+  /**
+   * Log every refusal (401, 403, 400) at debug level with its code and reason (`HUBAUTH_DEBUG=1`,
+   * default off). Off, refusals cost no logging work at all.
+   */
+  debug?: boolean;
   /** Environment to read instead of `process.env` (tests, multi-tenant set-ups). */
   env?: Environment;
 }
@@ -165,6 +176,8 @@ export interface HubAuthConfig {
   readonly usernamePattern: RegExp | null;
   readonly postAuthHook: HubAuthOptions['postAuthHook'] | null;
   readonly logger: HubAuthLogger;
+  /** Whether refusals are logged at debug level ({@link HubAuthOptions.debug}). */
+  readonly debug: boolean;
 }
 
 /** Validated browser-login configuration. */
@@ -227,6 +240,7 @@ const OPTION_NAMES: Record<keyof HubOAuthOptions, true> = {
   allowedUsers: true, blockedUsers: true, usernamePattern: true, postAuthHook: true, logger: true, env: true,
   oauthRedirectUri: true, cookieSecret: true, cookieHostPrefix: true, stateMaxAge: true, logoutRedirect: true,
   allowWebsocketCookieAuth: true, maxPendingLookupsPerClient: true, sharedCache: true, requestScopes: true, cookieOptions: true,
+  debug: true,
 };
 const KNOWN_OPTIONS: readonly string[] = [...Object.keys(OPTION_NAMES), ...ADAPTER_OPTIONS];
 
@@ -367,6 +381,7 @@ const consoleLogger: HubAuthLogger = {
   warn: (m) => console.warn(`[hubauth] ${m}`),
   error: (m) => console.error(`[hubauth] ${m}`),
   info: (m) => console.info(`[hubauth] ${m}`),
+  debug: (m) => console.debug(`[hubauth] ${m}`),
 };
 
 /** Resolves and validates the token-path configuration. Throws {@link ConfigError}. */
@@ -382,6 +397,7 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
   if (logger !== undefined && (logger === null || typeof logger !== 'object' || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
     throw new ConfigError('logger', 'must have warn() and error() methods (console, a pino or winston logger)');
   }
+  if (logger?.debug !== undefined && typeof logger.debug !== 'function') throw new ConfigError('logger', 'debug must be a method when present');
   const env: Environment = options.env ?? process.env;
 
   const hubBase = slashed(str(options.hubBaseUrl, env, { option: 'hubBaseUrl', env: 'JUPYTERHUB_BASE_URL' }) ?? '/');
@@ -522,6 +538,7 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
     usernamePattern,
     postAuthHook: options.postAuthHook ?? null,
     logger: options.logger ?? consoleLogger,
+    debug: bool(options.debug, env, { option: 'debug', env: 'HUBAUTH_DEBUG' }, false),
   });
 }
 

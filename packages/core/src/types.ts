@@ -2,6 +2,7 @@
  * Framework-neutral shapes. Adapters translate their framework's request into a {@link HubRequest}
  * and write a {@link HubResponse} back; every decision in between is made by core.
  */
+import type { HubAuthLogger } from './config';
 
 /**
  * Request headers: lower-case names, values as Node delivers them in `IncomingMessage.headers`.
@@ -48,6 +49,16 @@ export interface HubRequest {
    * read like {@link body}. A rejection counts as "no field".
    */
   readBody?(): Promise<unknown>;
+  /**
+   * The framework's id for this request (Fastify's `request.id`), for log lines. Without it, an
+   * `X-Request-Id` header is used when it holds a short visible-ASCII value.
+   */
+  requestId?: string;
+  /**
+   * A logger bound to this request (Fastify's `request.log`, a pino child carrying `reqId`), used for
+   * this request's log lines instead of the configured one.
+   */
+  log?: HubAuthLogger;
 }
 
 /** A response core asks the adapter to send (redirects, callback results, rendered errors). */

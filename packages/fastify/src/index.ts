@@ -42,7 +42,14 @@ declare module 'fastify' {
 }
 
 /** `request.protocol` and `request.ip` honour `trustProxy`; the body is parsed by `preValidation`. */
-const hooks: NodeRequestHooks<FastifyRequest> = { secure: (req) => req.protocol === 'https', ip: (req) => req.ip, body: (req) => req.body };
+const hooks: NodeRequestHooks<FastifyRequest> = {
+  secure: (req) => req.protocol === 'https',
+  ip: (req) => req.ip,
+  body: (req) => req.body,
+  requestId: (req) => String(req.id),
+};
+/** Without a logger of the application's own, a request's lines go to `request.log` (pino, with its `reqId`). */
+const hooksWithRequestLog: NodeRequestHooks<FastifyRequest> = { ...hooks, log: (req) => req.log };
 
 function send(reply: FastifyReply, response: HubResponse): FastifyReply {
   reply.code(response.status);
@@ -69,6 +76,7 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
   if (fastify.hasDecorator('hubAuth')) throw new ConfigError('hubAuth', 'the plugin is already registered in this scope or a parent');
   // Fastify's own registration options arrive with ours.
   const flow = new HubAuthFlow({ ...options, logger: options.logger ?? fastify.log }, ['prefix', 'logLevel', 'logSerializers']);
+  const requestHooks = options.logger === undefined && options.instance === undefined ? hooksWithRequestLog : hooks;
   fastify.decorate('hubAuth', { auth: flow.auth, flow });
   fastify.decorateRequest('hubUser', null);
   fastify.decorateRequest('xsrfToken', null);
@@ -88,7 +96,7 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
   // preValidation: the body is parsed by then (an `_xsrf` form field counts), and guards run later, in
   // preHandler. Callback style, so that a cached token goes on without a promise.
   fastify.addHook('preValidation', (request, reply, done) => {
-    const hubRequest = new NodeRequestView(request.raw, request, hooks, request.url, request.method);
+    const hubRequest = new NodeRequestView(request.raw, request, requestHooks, request.url, request.method);
     const cached = flow.identifyCached(hubRequest);
     if (cached) {
       remember(request, reply, cached);
@@ -107,7 +115,7 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
  * The plugin: identifies the caller of every request in the registering scope and its children
  * (without rejecting anyone), sets `request.hubUser` and `request.xsrfToken`, and serves
  * `<prefix>oauth_callback` and `<prefix>logout` when browser login is on. Uses `request.protocol`
- * (which honours `trustProxy`) for the Secure cookie decision and `fastify.log` for diagnostics.
+ * (which honours `trustProxy`) for the Secure cookie decision and `fastify.log` for diagnostics (`request.log`, with its `reqId`, for a request's lines).
  *
  * ```js
  * await fastify.register(hubAuth, { oauth: false }); // token-only

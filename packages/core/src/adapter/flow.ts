@@ -3,12 +3,13 @@
  * hit), else {@link HubAuthFlow.identify} (core's own routes, then identification), then
  * {@link HubAuthFlow.guard} per guarded route. Each returns a {@link FlowStep} the adapter carries out.
  */
-import { resolveOAuthEnabled, type HubAuthOptions, type HubOAuthOptions } from '../config';
+import { resolveOAuthEnabled, type HubAuthLogger, type HubAuthOptions, type HubOAuthOptions } from '../config';
 import type { Identity } from '../credentials';
 import { ConfigError, isHubAuthError, type HubAuthError } from '../errors';
 import { HubAuth } from '../hub-auth';
 import { HubOAuth } from '../hub-oauth';
 import { freezePolicy, type AccessPolicy } from '../policy';
+import { headerValue } from '../request';
 import { matchRoute, type HubRoute } from '../routes';
 import type { HubRequest, HubResponse } from '../types';
 import { refuseUpgrade, upgradeRequest } from '../upgrade';
@@ -226,8 +227,40 @@ export class HubAuthFlow {
   /** Turns an error into a response or hands it on, per the error mode. Non-hubauth errors are rethrown. */
   fail(err: unknown, request: HubRequest, mode: ErrorMode = this.errors): FlowStep {
     if (!isHubAuthError(err)) throw err;
+    // Refusals are logged only in debug mode; the check comes first so that, off, no line is built.
+    if (err.status < 500) {
+      if (this.auth.config.debug) logDebug(request.log ?? this.auth.config.logger, logLine(err, request));
+    } else if (mode === 'respond') {
+      (request.log ?? this.auth.config.logger).warn(logLine(err, request));
+    }
     if (mode === 'throw') return { type: 'error', error: err };
-    if (err.status >= 500) this.auth.config.logger.warn(`${err.code}: ${err.message}`);
     return { type: 'respond', response: this.auth.renderError(err, request) };
   }
+}
+
+/** A request id from a client header is only shown when it is short and plainly printable (no log forging). */
+const PRINTABLE_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** The request's id: the framework's, else a plain `X-Request-Id` header. */
+function requestIdOf(request: HubRequest): string | undefined {
+  if (request.requestId !== undefined) return request.requestId;
+  const header = headerValue(request.headers, 'x-request-id');
+  return header !== undefined && PRINTABLE_ID.test(header) ? header : undefined;
+}
+
+/**
+ * One log line: code, message, request id. Error messages name what was required, never a token,
+ * cookie or secret; the URL (which may carry `?token=`) is left out.
+ */
+function logLine(err: HubAuthError, request: HubRequest): string {
+  const id = requestIdOf(request);
+  return id === undefined ? `${err.code}: ${err.message}` : `${err.code}: ${err.message} (request ${id})`;
+}
+
+/** Debug level where the logger has it and lets it through (pino's level), else info. */
+function logDebug(logger: HubAuthLogger, line: string): void {
+  const leveled = logger as HubAuthLogger & { isLevelEnabled?: (level: string) => boolean };
+  if (typeof logger.debug === 'function' && (typeof leveled.isLevelEnabled !== 'function' || leveled.isLevelEnabled('debug'))) logger.debug(line);
+  else if (typeof logger.info === 'function') logger.info(line);
+  else logger.warn(line);
 }

@@ -3,6 +3,7 @@
  * {@link HubResponse} to a `ServerResponse`.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { HubAuthLogger } from '../config';
 import type { HubRequest, HubResponse } from '../types';
 
 /**
@@ -16,6 +17,10 @@ export interface NodeRequestHooks<T> {
   ip(native: T): string | undefined;
   /** The body the framework parsed, if any (an `_xsrf` form field is read from it). */
   body?(native: T): unknown;
+  /** The framework's request id (Fastify's `request.id`), for log lines. */
+  requestId?(native: T): string | undefined;
+  /** A logger bound to the request (Fastify's `request.log`), used instead of the configured one. */
+  log?(native: T): HubAuthLogger | undefined;
 }
 
 /**
@@ -58,6 +63,14 @@ export class NodeRequestView<T> implements HubRequest {
 
   get body(): unknown {
     return this.hooks.body?.(this.native);
+  }
+
+  get requestId(): string | undefined {
+    return this.hooks.requestId?.(this.native);
+  }
+
+  get log(): HubAuthLogger | undefined {
+    return this.hooks.log?.(this.native);
   }
 }
 
