@@ -181,7 +181,9 @@ function describeScope(scope: string): string {
 
 export async function checkAccessScopes(ctx: DoctorContext): Promise<Check[]> {
   const title = 'Access scopes';
-  if (ctx.configError?.option === 'accessScopes') {
+  // Core names serviceName instead when an OAuth client id is set: the service's name is then all that is missing.
+  const missing = ctx.configError;
+  if (missing && (missing.option === 'accessScopes' || (missing.option === 'serviceName' && missing.message.includes('no access scope')))) {
     return [
       {
         id: 'access-scopes',
