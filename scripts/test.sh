@@ -27,8 +27,9 @@ step "redis-server (shared-cache tests)"
 bash scripts/ensure-redis.sh
 mkdir -p .tmp
 rm -f .tmp/jest-*.json
-step "Unit tests (fake Hub, all adapters on every supported framework major)"
-"${PNPM[@]}" exec jest --selectProjects unit --json --outputFile=.tmp/jest-unit.json || status=1
+step "Unit tests (fake Hub), and the contract and adversarial suites on the oldest and newest release of each framework major"
+node test/peers/matrix.cjs
+"${PNPM[@]}" exec jest --ignoreProjects integration --json --outputFile=.tmp/jest-unit.json || status=1
 step "Recipes of @hubauth/testing with vitest and node:test (the jest ones ran with the unit tests)"
 "${PNPM[@]}" run test:recipes || status=1
 step "Integration tests (real JupyterHub 6 and 5, real proxy, headless Chromium)"

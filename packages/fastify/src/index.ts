@@ -121,6 +121,8 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
  * await fastify.register(hubAuth, { oauth: false }); // token-only
  * ```
  */
+// Registration refuses the majors the adapter is not written for; the peer range (^4.19.0 || ^5.0.0)
+// names the releases the test suites run on.
 export const hubAuth: FastifyPluginAsync<HubAuthMiddlewareOptions> = fp(plugin, { name: '@hubauth/fastify', fastify: '4.x || 5.x' });
 
 /**
