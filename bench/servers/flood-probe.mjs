@@ -68,6 +68,6 @@ process.on('message', (msg) => {
 
 process.send('ready');
 await Promise.all(Object.values(callers).map(loop));
-process.send(Object.fromEntries(Object.entries(callers).map(([name, c]) => [name, c.windows])));
 for (const c of Object.values(callers)) c.agent.destroy();
-process.disconnect();
+// Disconnecting only once the (large) message is sent.
+process.send(Object.fromEntries(Object.entries(callers).map(([name, c]) => [name, c.windows])), () => process.disconnect());
