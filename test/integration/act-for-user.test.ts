@@ -2,7 +2,8 @@
  * Acting for the user, and JupyterHub as the OAuth provider of a service on its own host, against a
  * real JupyterHub (6.x and 5.x) in headless Chromium:
  *
- * - `actor-<fw>` (Express, Koa, Fastify; managed; support/actor-service.mjs), registered with
+ * - `actor-<fw>` (Express, Koa, Fastify and Hono on Node, the Web adapter on `Bun.serve`; managed;
+ *   support/actor-service.mjs), registered with
  *   `oauth_client_allowed_scopes` and asking for them at login (`requestScopes`): a user logs in,
  *   and the service, with the user's own OAuth token, lists their servers and tokens, creates a token
  *   and revokes it (xsrf-protected POST/DELETE from the page); what the Hub refuses surfaces as the
@@ -10,6 +11,8 @@
  *   tokens a 404 (the Hub does not say whether they exist to a caller with filtered scopes). A user's API token in
  *   the `Authorization` header acts the same way, and a route's `requireScopes` holds it to what
  *   the token carries. The token never shows in `JSON.stringify` or `util.inspect` of `hubAuth`.
+ *   A websocket to the service through the proxy opens with the token header, `?token=` or the login
+ *   cookie of a Chromium login, and is refused with a plain 401/403 otherwise.
  * - `?token=` on a navigation (URL tokens allowed): a login cookie session, and the same URL without
  *   the token; the next page needs no token. Where URL tokens are off, the token does nothing.
  * - `external-oauth` (examples/external-oauth/express.mjs at 127.0.0.2, and web.mjs, the Web adapter on
@@ -25,10 +28,7 @@ import { HUB_VERSIONS, httpRequest, repoRoot, reservePorts, startHub, type HubVe
 import { approveConsent, launchBrowser, type BrowserSession, type Page } from '../hub/browser';
 import { loginIfAsked, pageFetch, pageJson } from './support/browser-flows';
 import { withDiagnostics } from './support/fixture';
-// The adapters actor-service.mjs is written in (the Web and Hono adapters are covered by the
-// contract suite and by the external-oauth example in the Web adapter below).
-const FRAMEWORKS = ['express', 'koa', 'fastify'] as const;
-type Framework = (typeof FRAMEWORKS)[number];
+import { FRAMEWORKS, serviceCommand, type Framework } from './support/hub-setup';
 
 jest.setTimeout(180_000);
 
@@ -140,7 +140,7 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
           ...FRAMEWORKS.map((fw) => ({
             name: actor(fw),
             managed: {
-              command: [process.execPath, 'test/integration/support/actor-service.mjs', fw],
+              command: [...serviceCommand(fw, 'test/integration/support/actor-service.mjs'), fw],
               cwd: repoRoot,
               env: {
                 HUBAUTH_COOKIE_SECRET: cookieSecret,
@@ -276,7 +276,7 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
     })(),
   );
 
-  test.each(FRAMEWORKS)('%s: a websocket through the proxy: token header, ?token=, the login cookie (Chromium); none → 401', (fw) =>
+  test.each(FRAMEWORKS)('%s: a websocket through the proxy: token header, ?token=, the login cookie (Chromium); none → 401, no access → 403', (fw) =>
     scenario(async ({ hub: h, page }) => {
       const base = `${h.publicUrl}/services/${actor(fw)}/`;
       const wsUrl = `${base.replace(/^http/, 'ws')}ws`;
@@ -285,6 +285,9 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
       expect(await wsConnect(`${wsUrl}?token=${token}`)).toEqual({ opened: true, message: { name: 'bob', act: 'bob' } });
       expect(await wsConnect(wsUrl)).toEqual({ opened: false, status: 401 });
       expect(await wsConnect(wsUrl, { authorization: 'token not-a-token' })).toEqual({ opened: false, status: 401 });
+      // Identified, but the token does not carry the service's access scope: 403, not a login page.
+      const unscoped = await h.createUserToken('bob', { scopes: ['read:users:name!user'] });
+      expect(await wsConnect(wsUrl, { authorization: `token ${unscoped}` })).toEqual({ opened: false, status: 403 });
       // In the browser, after a login: the page's own websocket carries the login cookie.
       await login(page, h, base, 'alice');
       const fromPage = await page.evaluate(

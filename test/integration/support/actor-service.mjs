@@ -1,5 +1,6 @@
-// A managed test service that acts for its caller through `hubAuth.api(...)`, in Express, Koa or
-// Fastify (`node actor-service.mjs <express|koa|fastify>`):
+// A managed test service that acts for its caller through `hubAuth.api(...)`, in Express, Koa,
+// Fastify or Hono on Node (`node actor-service.mjs <express|koa|fastify|hono>`), or in the Web adapter
+// served by `Bun.serve` (`bun actor-service.mjs web`):
 //
 //   GET    <prefix>              the caller (any caller with the service's access scope)
 //   GET    <prefix>mine          the caller's own model (servers) and token ids, read with THEIR token
@@ -168,7 +169,79 @@ if (framework === 'express') {
   app.get(`${prefix}leak`, { preHandler: hubAuthenticated() }, async (request) => actions.leak(request.hubAuth));
   await app.listen({ host: hostname, port: Number(port) });
   listening();
+} else if (framework === 'hono') {
+  const { Hono } = require('hono');
+  const { serve, upgradeWebSocket } = require('@hono/node-server');
+  const { WebSocketServer } = require('ws');
+  const { hubAuth, hubAuthenticated } = require('@hubauth/hono');
+  const app = new Hono();
+  app.onError((err, c) => c.json(errorBody(err), statusOf(err)));
+  app.use(hubAuth({ ...options, trustProxy: true }));
+  // An upgrade is routed like any request: the guard answers 401/403/503 before upgradeWebSocket runs.
+  app.get(
+    `${prefix}ws`,
+    hubAuthenticated(),
+    upgradeWebSocket((c) => {
+      const caller = c.get('hubAuth');
+      return { onOpen: (_event, ws) => void greeting(caller).then((text) => ws.send(text), () => ws.close(1011)) };
+    }),
+  );
+  app.get(prefix, hubAuthenticated(), (c) => c.json(c.get('hubUser')));
+  app.get(`${prefix}mine`, hubAuthenticated(mineGuard), async (c) => c.json(await actions.mine(c.get('hubAuth'))));
+  app.post(`${prefix}tokens`, hubAuthenticated(), async (c) => c.json(await actions.create(c.get('hubAuth'))));
+  app.delete(`${prefix}tokens/:id`, hubAuthenticated(), async (c) => c.json(await actions.revoke(c.get('hubAuth'), c.req.param('id'))));
+  app.get(`${prefix}users/:name/tokens`, hubAuthenticated(), async (c) => c.json(await actions.othersTokens(c.get('hubAuth'), c.req.param('name'))));
+  app.get(`${prefix}users`, hubAuthenticated(), async (c) => c.json(await actions.allUsers(c.get('hubAuth'))));
+  app.get(`${prefix}leak`, hubAuthenticated(), (c) => c.json(actions.leak(c.get('hubAuth'))));
+  serve({ fetch: app.fetch, hostname, port: Number(port), websocket: { server: new WebSocketServer({ noServer: true }) } }, listening);
+} else if (framework === 'web' && globalThis.Bun) {
+  const { hubAuth } = require('@hubauth/web');
+  const hub = hubAuth({ ...options, trustProxy: true });
+  const json = (out) => Response.json(out);
+  const fail = (err) => Response.json(errorBody(err), { status: statusOf(err) });
+  /** `[method, path pattern, action(context, request, ...captures)]`; `:x` captures a path segment. */
+  const routes = [
+    ['GET', '', ({ hubUser }) => json(hubUser)],
+    ['GET', 'mine', ({ hubAuth: caller }) => actions.mine(caller).then(json)],
+    ['POST', 'tokens', ({ hubAuth: caller }) => actions.create(caller).then(json)],
+    ['DELETE', 'tokens/:id', ({ hubAuth: caller }, _, id) => actions.revoke(caller, id).then(json)],
+    ['GET', 'users/:name/tokens', ({ hubAuth: caller }, _, name) => actions.othersTokens(caller, name).then(json)],
+    ['GET', 'users', ({ hubAuth: caller }) => actions.allUsers(caller).then(json)],
+    ['GET', 'leak', ({ hubAuth: caller }) => json(actions.leak(caller))],
+    // Bun upgrades inside the fetch handler, after the guard let the caller through; the socket
+    // carries the caller as its data. A refusal (401/403/503) is the guard's plain response.
+    ['GET', 'ws', ({ hubAuth: caller, env: server }, request) =>
+      server.upgrade(request, { data: { caller } }) ? new Response(null) : new Response('websocket upgrade expected', { status: 400 })],
+  ].map(([method, pattern, action]) => [method, new RegExp(`^${prefix}${pattern.replace(/:\w+/g, '([^/]+)')}$`), action]);
+  const handler = (request, context) => {
+    const { pathname } = new URL(request.url);
+    for (const [method, re, action] of routes) {
+      const match = request.method === method && re.exec(pathname);
+      if (match) {
+        try {
+          return Promise.resolve(action(context, request, ...match.slice(1).map(decodeURIComponent))).catch(fail);
+        } catch (err) {
+          return fail(err);
+        }
+      }
+    }
+    return new Response('Not Found', { status: 404 });
+  };
+  const guarded = hub.protect(handler);
+  const mine = hub.protect(handler, mineGuard);
+  Bun.serve({
+    hostname,
+    port: Number(port),
+    fetch: (request, server) => (new URL(request.url).pathname === `${prefix}mine` ? mine : guarded)(request, server),
+    websocket: {
+      open(ws) {
+        greeting(ws.data.caller).then((text) => ws.send(text), () => ws.close(1011));
+      },
+      message() {},
+    },
+  });
+  listening();
 } else {
-  console.error(`usage: node actor-service.mjs express|koa|fastify (got ${String(framework)})`);
+  console.error(`usage: node actor-service.mjs express|koa|fastify|hono, bun actor-service.mjs web (got ${String(framework)})`);
   process.exit(2);
 }
