@@ -3,6 +3,7 @@
  * several replicas. Built on ioredis.
  *
  * @packageDocumentation
+ * @module @hubauth/redis
  */
 import { ConfigError, type HubAuthLogger, type SharedStore, type SharedStoreListener } from '@hubauth/core';
 import { Redis, type RedisOptions } from 'ioredis';
