@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.venv*/**', '.hub-cache/**', 'coverage/**', '.tmp/**', '.cache/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.venv*/**', '.hub-cache/**', 'coverage/**', '.tmp/**', '.cache/**', 'docs/api/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -25,7 +25,7 @@ export default tseslint.config(
   },
   {
     // Scripts that also run under Bun and Deno.
-    files: ['examples/web/**', 'examples/hono/**', 'test/integration/support/guard-service.mjs', 'bench/servers/**'],
+    files: ['examples/web/**', 'examples/hono/**', 'test/integration/support/guard-service.mjs', 'test/integration/support/actor-service.mjs', 'bench/servers/**'],
     languageOptions: { globals: { Bun: 'readonly', Deno: 'readonly' } },
   },
   {

@@ -1,5 +1,5 @@
-// Docs that compile: extracts every TypeScript/JavaScript snippet from the README.md files and
-// docs/*.md, type-checks each one as its own strict program (JavaScript with checkJs) against the
+// Docs that compile: extracts every TypeScript/JavaScript snippet from the README.md files,
+// docs/*.md and the `@example` blocks of the packages' TSDoc (packages/*/src), type-checks each one as its own strict program (JavaScript with checkJs) against the
 // workspace packages, and runs the ones marked as whole programs.
 //
 // The fence's info string says what a snippet is (see docs/README.md, "Snippets"):
@@ -57,6 +57,51 @@ function snippets(file) {
       const unknown = flags.filter((f) => !FLAGS.has(f));
       found.push({ file, line: i + 1, lang, flags: new Set(flags), unknown, code: body.join('\n') });
     }
+    i = j;
+  }
+  return found;
+}
+
+/** The TypeScript sources of the packages, whose TSDoc `@example` blocks are snippets too. */
+function sourceFiles(dir = join(root, 'packages'), out = []) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) {
+      if (!SKIP_DIRS.has(entry.name) && entry.name !== 'test') sourceFiles(join(dir, entry.name), out);
+    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && dir.split(/[\\/]/).includes('src')) {
+      out.push(join(dir, entry.name));
+    }
+  }
+  return out.sort();
+}
+
+/** Fenced code blocks inside the `@example` tags of TSDoc comments, with the comment's ` * ` removed. */
+function exampleSnippets(file) {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const found = [];
+  let inComment = false;
+  let inExample = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (!inComment) {
+      inComment = /^\s*\/\*\*/.test(line) && !line.includes('*/');
+      inExample = inComment && /@example\b/.test(line);
+      continue;
+    }
+    if (line.includes('*/')) {
+      inComment = inExample = false;
+      continue;
+    }
+    const text = line.replace(/^\s*\* ?/, '');
+    if (/^@\w+/.test(text)) inExample = text.startsWith('@example');
+    const open = inExample && /^(`{3,})\s*([\w-]*)\s*(.*)$/.exec(text);
+    if (!open) continue;
+    const [, fence, info, rest] = open;
+    const body = [];
+    let j = i + 1;
+    while (j < lines.length && !lines[j].replace(/^\s*\* ?/, '').startsWith(fence) && !lines[j].includes('*/')) body.push(lines[j++].replace(/^\s*\* ?/, ''));
+    const lang = LANGS[info.toLowerCase()];
+    const flags = rest.split(/\s+/).filter(Boolean);
+    if (lang) found.push({ file, line: i + 1, lang, flags: new Set(flags), unknown: flags.filter((f) => !FLAGS.has(f)), code: body.join('\n') });
     i = j;
   }
   return found;
@@ -239,7 +284,7 @@ if (unbuilt.length) {
   console.log(`FAIL ${unbuilt.map((p) => p.name).join(', ')} not built: run pnpm run build first`);
   process.exit(1);
 }
-const files = markdownFiles().filter((f) => only.length === 0 || only.some((o) => f.endsWith(o)));
+const files = [...markdownFiles(), ...sourceFiles()].filter((f) => only.length === 0 || only.some((o) => f.endsWith(o)));
 let passed = 0;
 let failed = 0;
 const counts = { checked: 0, fragments: 0, ran: 0 };
@@ -247,7 +292,7 @@ rmSync(runDir, { recursive: true, force: true });
 mkdirSync(runDir, { recursive: true });
 try {
   for (const file of files) {
-    for (const snippet of snippets(file)) {
+    for (const snippet of file.endsWith('.ts') ? exampleSnippets(file) : snippets(file)) {
       const where = `${relative(root, file)}:${snippet.line}`;
       const problems = snippet.unknown.length ? [`unknown marker(s) ${snippet.unknown.join(', ')}; known: ${[...FLAGS].join(', ')}`] : typeCheck(snippet);
       if (!problems.length && snippet.flags.has('run')) problems.push(...(await runProgram(runnable(snippet))));
@@ -279,6 +324,6 @@ if (python.length) {
     passed++;
   }
 }
-console.log(`docs: ${files.length} files, ${counts.checked} snippets type-checked (${counts.ran} of them run), ${counts.fragments} fragments parsed, ${python.length} Python blocks parsed`);
+console.log(`docs: ${files.length} files (READMEs, guides, and sources for their @example blocks), ${counts.checked} snippets type-checked (${counts.ran} of them run), ${counts.fragments} fragments parsed, ${python.length} Python blocks parsed`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs pnpm, dependencies, the Hub's virtualenv and
-# Chromium as needed, then lints, type-checks, builds, checks the packed packages, the release dry run
-# and the docs' snippets, runs the consumer test (packed packages on Node 20, 22 and 24), and the unit
+# Chromium as needed, then lints, type-checks, builds, checks the packed packages, the release dry run,
+# the docs' snippets and the API reference, runs the consumer test (packed packages on Node 20, 22 and 24), and the unit
 # and integration tests.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_pnpm
@@ -15,8 +15,10 @@ status=0
 step "Package checks (contents, manifest, publint, attw) and the release dry run"
 "${PNPM[@]}" run --silent test:pack || status=1
 "${PNPM[@]}" run --silent test:release || status=1
-step "Docs: every snippet in the READMEs and docs/ type-checked, whole programs run"
+step "Docs: every snippet in the READMEs, docs/ and the TSDoc @examples type-checked, whole programs run"
 "${PNPM[@]}" run --silent test:docs || status=1
+step "API reference (TypeDoc into docs/api/): warnings are errors, every export documented, entry points with an @example"
+"${PNPM[@]}" run --silent docs:api || status=1
 step "Consumer test: the packed packages installed with npm outside the workspace, on Node 20, 22 and 24"
 "${PNPM[@]}" run --silent test:consumer || status=1
 step "JupyterHub virtualenvs (pinned in test/hub/versions.json), Chromium and nginx"
@@ -27,8 +29,9 @@ step "redis-server (shared-cache tests)"
 bash scripts/ensure-redis.sh
 mkdir -p .tmp
 rm -f .tmp/jest-*.json
-step "Unit tests (fake Hub, all adapters on every supported framework major)"
-"${PNPM[@]}" exec jest --selectProjects unit --json --outputFile=.tmp/jest-unit.json || status=1
+step "Unit tests (fake Hub), and the contract and adversarial suites on the oldest and newest release of each framework major"
+node test/peers/matrix.cjs
+"${PNPM[@]}" exec jest --ignoreProjects integration --json --outputFile=.tmp/jest-unit.json || status=1
 step "Recipes of @hubauth/testing with vitest and node:test (the jest ones ran with the unit tests)"
 "${PNPM[@]}" run test:recipes || status=1
 step "Integration tests (real JupyterHub 6 and 5, real proxy, headless Chromium)"

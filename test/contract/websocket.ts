@@ -1,13 +1,15 @@
 /**
- * The websocket contract, run against every Node adapter with a real `ws` client and the fake Hub:
+ * The websocket contract, run against every adapter with a real `ws` client and the fake Hub:
  * an upgrade is authenticated by the token header, by `?token=` (always, as the Hub allows on
  * upgrades), or by the login cookie (unless `allowWebsocketCookieAuth` is off); anonymous or
  * rejected callers get 401 and callers who may not pass 403, as plain HTTP refusals of the upgrade —
  * never a redirect to a login page.
  *
- * The server under test serves a websocket at `PREFIX + 'ws'` (guarded `hubAuthenticated()`) and at
- * `PREFIX + 'ws-staff'` (guarded `{ hubGroups: ['staff'] }`); on connection it sends
- * `{"name": <caller>, "act": <name from hubAuth.api('GET', '/users/<caller>')>}` and closes.
+ * The server under test serves the routes of `WEBSOCKET_ROUTES` (websocket-app.ts): a websocket at
+ * `PREFIX + 'ws'` (guarded `hubAuthenticated()`) and at `PREFIX + 'ws-staff'` (guarded
+ * `{ hubGroups: ['staff'] }`); on connection it sends `greeting(caller)`:
+ * `{"name": <caller>, "act": <name from hubAuth.api('GET', '/users/<caller>')>}`. It runs against the
+ * Node adapters in-process and against the Web and Hono adapters under Bun.
  */
 import type { HubAuthMiddlewareOptions } from '@hubauth/core';
 import { startFakeHub, type FakeHub } from '@hubauth/testing';
@@ -72,10 +74,14 @@ export function describeWebsocketContract(name: string, factory: WebsocketServer
       expect(await connect(`${base}ws?token=${hub.issueToken('bob')}`)).toEqual({ opened: true, message: { name: 'bob', act: 'bob' } });
     });
 
-    it('the login cookie opens it, unless allowWebsocketCookieAuth is off', async () => {
+    it('the login cookie opens it from this service\'s own pages, unless allowWebsocketCookieAuth is off', async () => {
       const session = await hub.loginAs('alice');
       const base = await start();
       expect(await connect(`${base}ws`, { cookie: session.cookie })).toEqual({ opened: true, message: { name: 'alice', act: 'alice' } });
+      // The browser sends the cookie whatever page opened the socket: only this service's own pages may use it.
+      const own = new URL(base).origin.replace(/^ws/, 'http');
+      expect(await connect(`${base}ws`, { cookie: session.cookie, origin: own })).toEqual({ opened: true, message: { name: 'alice', act: 'alice' } });
+      expect(await connect(`${base}ws`, { cookie: session.cookie, origin: 'http://elsewhere.example' })).toEqual({ opened: false, status: 403, redirected: false });
       const strict = await start({ allowWebsocketCookieAuth: false });
       expect(await connect(`${strict}ws`, { cookie: session.cookie })).toEqual({ opened: false, status: 401, redirected: false });
     });

@@ -1,5 +1,5 @@
 /**
- * Two replicas of one service sharing Redis, against the real JupyterHub 6 in headless Chromium: a
+ * Two replicas of one service sharing Redis, against the real JupyterHub (6.x and 5.x) in headless Chromium: a
  * browser logs in through replica A (the Hub's proxy route), replica B knows it too (same cookie
  * secret, identity from Redis); after a logout at A, replica B refuses a copy of the same browser's
  * login cookie at once, although B had the identity in its own cache for 300 s.
@@ -8,24 +8,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { freePort, hubUnavailableReason, startHub, type RunningHub } from '../hub';
-import { chromiumUnavailableReason, hubLogin, launchBrowser, approveConsent, type BrowserSession } from '../hub/browser';
+import { freePort, HUB_VERSIONS, startHub, type HubVersion, type RunningHub } from '../hub';
+import { hubLogin, launchBrowser, approveConsent, type BrowserSession } from '../hub/browser';
 import { startRedis, type RunningRedis } from '../redis';
 
 jest.setTimeout(180_000);
 
 const SERVICE = 'replicated';
 const PREFIX = `/services/${SERVICE}/`;
-const skip = hubUnavailableReason('6') ?? chromiumUnavailableReason();
-const describeIf = skip ? describe.skip : describe;
 
-let hub: RunningHub;
-let redis: RunningRedis;
-let browser: BrowserSession;
-const children: ChildProcess[] = [];
-let replicaB = '';
-
-async function startReplica(port: number, env: Record<string, string>): Promise<string> {
+async function startReplica(children: ChildProcess[], port: number, env: Record<string, string>): Promise<string> {
   const child = spawn(process.execPath, [path.join(__dirname, '../redis/replica.mjs')], {
     env: { ...process.env, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,13 +35,19 @@ async function startReplica(port: number, env: Record<string, string>): Promise<
   return `http://127.0.0.1:${port}`;
 }
 
-describeIf('two replicas sharing Redis, real JupyterHub 6, Chromium', () => {
+describe.each(HUB_VERSIONS.map((v) => [v] as [HubVersion]))('two replicas sharing Redis, real JupyterHub %s, Chromium', (version) => {
+  let hub: RunningHub;
+  let redis: RunningRedis;
+  let browser: BrowserSession;
+  const children: ChildProcess[] = [];
+  let replicaB = '';
+
   beforeAll(async () => {
     const apiToken = randomBytes(16).toString('hex');
     const [portA, portB] = [await freePort(), await freePort()];
     redis = await startRedis();
     hub = await startHub({
-      version: '6',
+      version,
       users: ['alice'],
       roles: [{ name: 'alice-access', scopes: ['access:services'], users: ['alice'] }],
       services: [{ name: SERVICE, external: { url: `http://127.0.0.1:${portA}`, apiToken }, oauthNoConfirm: true }],
@@ -64,8 +62,8 @@ describeIf('two replicas sharing Redis, real JupyterHub 6, Chromium', () => {
       HUBAUTH_COOKIE_SECRET: randomBytes(32).toString('hex'),
       HUBAUTH_REDIS_URL: redis.url,
     };
-    await startReplica(portA, env); // A: the Hub's proxy routes the service to it
-    replicaB = await startReplica(portB, env);
+    await startReplica(children, portA, env); // A: the Hub's proxy routes the service to it
+    replicaB = await startReplica(children, portB, env);
     browser = await launchBrowser();
   });
 

@@ -18,7 +18,7 @@ const { HubAuth, HubOAuth } = require('@hubauth/core');
 const { redisStore } = require('@hubauth/redis');
 
 const url = process.env.HUBAUTH_REDIS_URL;
-const store = url ? redisStore({ url, timeoutMs: Number(process.env.HUBAUTH_TEST_REDIS_TIMEOUT_MS || 250) }) : null;
+const store = url ? redisStore({ url }) : null;
 const prefix = process.env.JUPYTERHUB_SERVICE_PREFIX || '/';
 const Auth = process.env.JUPYTERHUB_CLIENT_ID ? HubOAuth : HubAuth;
 const auth = new Auth({
@@ -26,6 +26,7 @@ const auth = new Auth({
   cacheMaxAge: Number(process.env.HUBAUTH_TEST_CACHE_MAX_AGE || 300),
   ...(process.env.HUBAUTH_TEST_CACHE_MAX_ENTRIES ? { cacheMaxEntries: Number(process.env.HUBAUTH_TEST_CACHE_MAX_ENTRIES) } : {}),
   ...(process.env.HUBAUTH_TEST_MAX_CONCURRENT ? { maxConcurrentLookups: Number(process.env.HUBAUTH_TEST_MAX_CONCURRENT) } : {}),
+  ...(process.env.HUBAUTH_TEST_REQUEST_TIMEOUT_MS ? { requestTimeoutMs: Number(process.env.HUBAUTH_TEST_REQUEST_TIMEOUT_MS) } : {}),
   ...(store ? { sharedCache: { store } } : {}),
   logger: { warn: (m) => console.warn(m), error: (m) => console.error(m) },
 });

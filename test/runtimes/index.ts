@@ -7,11 +7,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import type { HubAuthLogger, HubAuthMiddlewareOptions } from '@hubauth/core';
 import { teamPolicy, type ContractApp, type ContractAppFactory } from '../contract/types';
+import type { WebsocketServerFactory } from '../contract/websocket';
 
 export type Runtime = 'bun' | 'deno';
 export type WebAdapter = 'web' | 'hono';
@@ -64,13 +66,16 @@ function serializable(options: HubAuthMiddlewareOptions): HubAuthMiddlewareOptio
   return rest;
 }
 
-/** Starts the contract app for `adapter` under `runtime`. */
-export async function runtimeApp(runtime: Runtime, adapter: WebAdapter, options: HubAuthMiddlewareOptions): Promise<ContractApp> {
+/** Which app the runtime serves: the contract app, or the websocket contract app (Bun only). */
+export type RuntimeAppKind = 'contract' | 'websocket';
+
+/** Starts the contract app (or the websocket one) for `adapter` under `runtime`. */
+export async function runtimeApp(runtime: Runtime, adapter: WebAdapter, options: HubAuthMiddlewareOptions, kind: RuntimeAppKind = 'contract'): Promise<ContractApp> {
   const script = await serverBundle();
   const [command, args] = runtimeCommand(runtime, script);
   const child: ChildProcess = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, HUBAUTH_TEST_ADAPTER: adapter, HUBAUTH_TEST_OPTIONS: JSON.stringify(serializable(options)), NO_COLOR: '1' },
+    env: { ...process.env, HUBAUTH_TEST_ADAPTER: adapter, HUBAUTH_TEST_APP: kind, HUBAUTH_TEST_OPTIONS: JSON.stringify(serializable(options)), NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logger: HubAuthLogger | undefined = options.logger;
@@ -119,4 +124,12 @@ export async function runtimeApp(runtime: Runtime, adapter: WebAdapter, options:
 /** A contract-app factory for `adapter` under `runtime`. */
 export function runtimeFactory(runtime: Runtime, adapter: WebAdapter): ContractAppFactory {
   return (options) => runtimeApp(runtime, adapter, options);
+}
+
+/** A websocket contract-server factory (test/contract/websocket.ts) for `adapter` under Bun. */
+export function runtimeWebsocketFactory(adapter: WebAdapter): WebsocketServerFactory {
+  return async (options) => {
+    const app = await runtimeApp('bun', adapter, options, 'websocket');
+    return { url: `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
+  };
 }

@@ -6,11 +6,12 @@
  */
 import { contractFetch } from '../../packages/web/test/app';
 import { contractHono } from '../../packages/hono/test/app';
+import { websocketFetch } from '../../packages/web/test/websocket-app';
 import type { HubAuthMiddlewareOptions } from '@hubauth/core';
 
 type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
 interface BunLike {
-  serve(options: { hostname: string; port: number; fetch: Fetch }): { port: number };
+  serve(options: { hostname: string; port: number; fetch: Fetch; websocket?: unknown }): { port: number };
   env: Record<string, string | undefined>;
 }
 interface DenoLike {
@@ -27,7 +28,17 @@ const options = JSON.parse(env('HUBAUTH_TEST_OPTIONS') ?? '{}') as HubAuthMiddle
 options.logger = { warn: log('warn'), error: log('error'), info: log('info') };
 
 const adapter = env('HUBAUTH_TEST_ADAPTER');
-const app: Fetch = adapter === 'hono' ? contractHono(options).fetch : contractFetch(options);
+// HUBAUTH_TEST_APP=websocket: the websocket contract app (Bun only), with Bun's websocket handlers.
+let app: Fetch;
+let websocket: unknown;
+if (env('HUBAUTH_TEST_APP') === 'websocket') {
+  if (!runtime.Bun) throw new Error('the websocket app runs under Bun');
+  // hono/bun touches `Bun` when loaded: imported only here, so the Deno bundle never evaluates it.
+  const served = adapter === 'hono' ? (await import('../../packages/hono/test/websocket-app.bun')).bunWebsocketHono(options) : websocketFetch(options);
+  ({ fetch: app, websocket } = served);
+} else {
+  app = adapter === 'hono' ? contractHono(options).fetch : contractFetch(options);
+}
 
 // Where the suites mock the clock, they freeze this process's clock too (ContractApp.setClock).
 const realNow = Date.now.bind(Date);
@@ -43,6 +54,6 @@ const fetch: Fetch = (request, info) => {
 };
 const announce = (port: number) => console.log(`listening ${port}`);
 
-if (runtime.Bun) announce(runtime.Bun.serve({ hostname: '127.0.0.1', port: 0, fetch }).port);
+if (runtime.Bun) announce(runtime.Bun.serve({ hostname: '127.0.0.1', port: 0, fetch, ...(websocket ? { websocket } : {}) }).port);
 else if (runtime.Deno) runtime.Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: ({ port }) => announce(port) }, fetch);
 else throw new Error('run this under Bun or Deno');

@@ -3,6 +3,7 @@
  * JupyterHub; {@link runDoctor} does the same from code.
  *
  * @packageDocumentation
+ * @module hubauth
  */
 export { runDoctor } from './doctor';
 export type { DoctorOptions } from './doctor';

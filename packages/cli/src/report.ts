@@ -7,6 +7,7 @@ export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 export interface Check {
   /** Stable id, e.g. `hub-api`, `service-token`, `oauth-client`. */
   id: string;
+  /** The verdict. */
   status: CheckStatus;
   /** What was checked, e.g. `Hub API`. */
   title: string;
@@ -20,7 +21,9 @@ export interface Check {
 export interface DoctorReport {
   /** False when any check failed. */
   ok: boolean;
+  /** Every check, in the order they ran. */
   checks: Check[];
+  /** How many checks ended with each status. */
   counts: Record<CheckStatus, number>;
 }
 

@@ -12,7 +12,7 @@
 import { LRUCache } from 'lru-cache';
 import { digest as sha256 } from './crypto';
 import { TooManyLookupsError } from './errors';
-import type { SharedMessage, SharedTier } from './shared-store';
+import type { SharedLookup, SharedMessage, SharedTier } from './shared-store';
 import type { HubUser } from './types';
 
 /** Cache settings, in seconds and entries. */
@@ -25,7 +25,11 @@ export interface IdentityCacheOptions {
   maxEntries: number;
   /** Most unanswered lookups of unknown tokens one client may have (default: no bound). */
   maxPendingPerClient?: number;
-  /** Milliseconds a replica waits for another replica's lookup of the same token (default 10,000). */
+  /**
+   * Milliseconds the store lock of a lookup lives, and the longest a replica waits for another
+   * replica's lookup of the same token (default 10,000). Make it longer than the Hub timeout plus
+   * the store round trips of a lookup, so that a lock never expires under a lookup still running.
+   */
   lockMs?: number;
   /** The shared second level, if any. */
   shared?: SharedTier | null;
@@ -127,8 +131,8 @@ export class IdentityCache {
    * The cached answer, or a lookup. In order: this process's cache; a lookup in flight for the same
    * key in this process (joined); the shared store (an identity another replica looked up, or a
    * revocation); the store's lock: when another replica is already asking the Hub for this token,
-   * this one polls the store for its answer until the lock goes (at most `lockMs`), then asks the
-   * Hub itself. Errors are not cached. Throws {@link TooManyLookupsError} when `client` already has
+   * this one waits for its answer in the store while the lock lives (at most `lockMs`), and asks the
+   * Hub itself only when the lock went without an answer. Errors are not cached. Throws {@link TooManyLookupsError} when `client` already has
    * `maxPendingPerClient` lookups of unknown tokens waiting.
    */
   get(key: string, load: IdentityLoader, options: LookupOptions = {}): Promise<HubUser | null> {
@@ -163,35 +167,30 @@ export class IdentityCache {
     const sessionId = key.slice(digest.length + 1);
     const shared = this.shared;
     let locked = false;
-    if (shared?.usable && this.positiveTtl > 0) {
-      let found = await shared.lookup(digest, sessionId);
-      if (found?.revokedUntil) {
-        this.revoked.set(digest, found.revokedUntil, { ttl: found.revokedUntil - Date.now() });
-        return null;
-      }
-      if (found && found.user === undefined) {
-        const taken = await shared.lock(digest, this.lockMs);
-        locked = taken === true;
-        if (taken === false) {
-          // Another replica is asking the Hub: wait for its answer rather than asking again, until
-          // the answer or a revocation is there, or the lock has gone without one (the Hub failed).
-          const deadline = Date.now() + this.lockMs;
-          let pause = WAIT_FIRST_MS;
-          do {
-            await sleep(pause);
-            pause = Math.min(pause * 2, WAIT_MAX_MS);
-            found = await shared.lookup(digest, sessionId);
-          } while (found && found.user === undefined && found.locked && !found.revokedUntil && Date.now() < deadline);
-          if (found?.revokedUntil) return null;
-        }
-      }
-      if (found && found.user !== undefined && !this.isRevoked(digest)) {
-        this.remember(key, digest, found.user);
-        return found.user;
-      }
-    }
     let written: Promise<void> | undefined;
     try {
+      if (shared?.usable && this.positiveTtl > 0) {
+        let found = await shared.lookup(digest, sessionId);
+        if (found && found.user === undefined && !found.revokedUntil) {
+          const taken = await shared.lock(digest, this.lockMs);
+          if (taken === true) {
+            locked = true;
+            // Another replica may have stored its answer and released its lock between our read and
+            // our lock: read once more, now that no other replica can be asking the Hub.
+            found = await shared.lookup(digest, sessionId);
+          } else if (taken === false) {
+            found = await this.awaitOtherReplica(digest, sessionId);
+          }
+        }
+        if (found?.revokedUntil) {
+          this.revoked.set(digest, found.revokedUntil, { ttl: found.revokedUntil - Date.now() });
+          return null;
+        }
+        if (found && found.user !== undefined && !this.isRevoked(digest)) {
+          this.remember(key, digest, found.user);
+          return found.user;
+        }
+      }
       const user = await load(priority);
       if (this.isRevoked(digest)) return null;
       // Forgotten (or revoked) while the Hub was asked: answer this caller, but keep nothing.
@@ -205,6 +204,26 @@ export class IdentityCache {
       // The lock goes once the answer is in the store, so that waiting replicas find it there.
       if (locked && shared) void (written ?? Promise.resolve()).then(() => shared.unlock(digest));
     }
+  }
+
+  /**
+   * Another replica holds the lock of this token: it is asking the Hub. Waits for its answer in the
+   * store for as long as the lock can live (the lock outlives the holder's Hub call and store
+   * writes), polling (5 ms, doubling to 40 ms). Ends early with a revocation, when the lock goes
+   * without an answer (the holder's Hub call failed: errors are not shared) or when the store stops
+   * answering (`null`); the caller then asks the Hub itself.
+   */
+  private async awaitOtherReplica(digest: string, sessionId: string): Promise<SharedLookup | null> {
+    const shared = this.shared as SharedTier;
+    const deadline = Date.now() + this.lockMs;
+    let found: SharedLookup | null;
+    let pause = WAIT_FIRST_MS;
+    do {
+      await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
+      pause = Math.min(pause * 2, WAIT_MAX_MS);
+      found = await shared.lookup(digest, sessionId);
+    } while (found && found.user === undefined && found.locked && !found.revokedUntil && Date.now() < deadline);
+    return found;
   }
 
   private remember(key: string, digest: string, user: HubUser | null): void {

@@ -20,9 +20,13 @@ import type { HubCaller } from './adapter';
  * `debug` is optional: without it, debug lines (refusals, with {@link HubAuthOptions.debug}) go to `info`.
  */
 export interface HubAuthLogger {
+  /** Something to fix in the set-up, or a degraded Hub or shared cache; the service goes on. */
   warn(message: string): void;
+  /** A failure that breaks requests until fixed (a wrong API URL), or an unexpected error while authenticating. */
   error(message: string): void;
+  /** Informational lines; debug lines too when `debug` is missing. */
   info?(message: string): void;
+  /** Refusals with their reason, only with {@link HubAuthOptions.debug} on. */
   debug?(message: string): void;
 }
 
@@ -31,7 +35,7 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Options of {@link HubAuth}. Every option falls back to the environment variable named in its doc. */
 export interface HubAuthOptions {
-  /** The service's API token (`JUPYTERHUB_API_TOKEN`). Required for OAuth and {@link HubAuth.apiRequest}. */
+  /** The service's API token (`JUPYTERHUB_API_TOKEN`). Required for OAuth and {@link @hubauth/core!HubAuth.apiRequest | HubAuth.apiRequest}. */
   apiToken?: string;
   /** The Hub's internal API URL (`JUPYTERHUB_API_URL`, default `http://127.0.0.1:8081/hub/api`); `http+unix://` is supported. */
   apiUrl?: string;
@@ -62,7 +66,14 @@ export interface HubAuthOptions {
   /** Accept `?token=` in URLs (`JUPYTERHUB_ALLOW_TOKEN_IN_URL`, default false). Websocket upgrades always may. */
   allowTokenInUrl?: boolean;
   /** Client certificate for an internal-TLS Hub (`JUPYTERHUB_SSL_KEYFILE`, `_CERTFILE`, `_CLIENT_CA`). */
-  tls?: { keyFile?: string; certFile?: string; caFile?: string };
+  tls?: {
+    /** The client key, PEM (`JUPYTERHUB_SSL_KEYFILE`); needs `certFile`. */
+    keyFile?: string;
+    /** The client certificate, PEM (`JUPYTERHUB_SSL_CERTFILE`); needs `keyFile`. */
+    certFile?: string;
+    /** The authority the Hub's certificate must chain to, PEM (`JUPYTERHUB_SSL_CLIENT_CA`). */
+    caFile?: string;
+  };
   /** Seconds a Hub answer is cached (default 300). 0 disables the cache. */
   cacheMaxAge?: number;
   /** Seconds a "no such token" answer is cached (default 30, never above `cacheMaxAge`). */
@@ -83,11 +94,13 @@ export interface HubAuthOptions {
   maxPendingLookupsPerClient?: number;
   /**
    * A second cache level shared by the replicas of this service, which also carries logouts and
-   * {@link HubAuth.invalidate} to every replica at once. See `@hubauth/redis`.
+   * {@link @hubauth/core!HubAuth.invalidate | HubAuth.invalidate} to every replica at once. See `@hubauth/redis`.
    *
    * @example
    * ```ts
+   * import { HubOAuth } from '@hubauth/core';
    * import { redisStore } from '@hubauth/redis';
+   *
    * const auth = new HubOAuth({ sharedCache: { store: redisStore({ url: 'redis://redis:6379' }) } });
    * ```
    */
@@ -149,32 +162,69 @@ export interface HubOAuthOptions extends HubAuthOptions {
 
 /** Validated token-path configuration. */
 export interface HubAuthConfig {
+  /** The service's API token; empty when none was given (token checks work without it, browser login does not). */
   readonly apiToken: string;
+  /** The Hub's internal API URL, without a trailing slash. */
   readonly apiUrl: string;
+  /** This service's URL prefix, ending with `/`. */
   readonly servicePrefix: string;
+  /** The Hub's own path (`<base>hub/`), for login and logout redirects. */
   readonly hubPrefix: string;
+  /** The service's name; empty for an OAuth client without one. */
   readonly serviceName: string;
+  /** The OAuth client id (`service-<name>` for services); it also names the login cookie. */
   readonly clientId: string;
+  /** The Hub's public origin when it is on another host, without a trailing slash; empty when it shares this service's. */
   readonly hubHost: string;
+  /** This service's public URL; empty when unknown. */
   readonly publicUrl: string;
+  /** The Hub's public URL; empty when unknown. */
   readonly publicHubUrl: string;
   /** Required scopes (any one); `null` when {@link HubAuthOptions.allowAll} is on. */
   readonly accessScopes: readonly string[] | null;
+  /** Whether `?token=` is accepted on ordinary requests (websocket upgrades always accept it). */
   readonly allowTokenInUrl: boolean;
-  readonly tls: { readonly key: Buffer; readonly cert: Buffer; readonly ca?: Buffer } | null;
+  /** The client certificate for an internal-TLS Hub, read once at construction; `null` for plain HTTP. */
+  readonly tls: {
+    /** The client key, PEM. */
+    readonly key: Buffer;
+    /** The client certificate, PEM. */
+    readonly cert: Buffer;
+    /** The authority the Hub's certificate must chain to; the system's authorities without it. */
+    readonly ca?: Buffer;
+  } | null;
+  /** Seconds a Hub answer is cached; 0: no cache. */
   readonly cacheMaxAge: number;
+  /** Seconds a "no such token" answer is cached (at most `cacheMaxAge`). */
   readonly negativeCacheMaxAge: number;
+  /** Most identities kept in the cache. */
   readonly cacheMaxEntries: number;
+  /** Milliseconds before a Hub request is abandoned. */
   readonly requestTimeoutMs: number;
+  /** Most Hub lookups in flight at once. */
   readonly maxConcurrentLookups: number;
+  /** Most lookups waiting for a slot before requests get 503. */
   readonly maxPendingLookups: number;
+  /** Most unanswered lookups of unknown tokens per client address before it gets 429. */
   readonly maxPendingLookupsPerClient: number;
   /** The shared cache level, validated; `null` without one. */
-  readonly sharedCache: { readonly store: SharedStore; readonly secret: string; readonly timeoutMs: number } | null;
+  readonly sharedCache: {
+    /** Where the shared entries live. */
+    readonly store: SharedStore;
+    /** Seals the entries, so that the store never holds a token or an identity in the clear. */
+    readonly secret: string;
+    /** Milliseconds a store operation may take before it counts as a miss. */
+    readonly timeoutMs: number;
+  } | null;
+  /** Users allowed in besides the scope check; `null`: no such list. */
   readonly allowedUsers: ReadonlySet<string> | null;
+  /** Users never allowed in. */
   readonly blockedUsers: ReadonlySet<string>;
+  /** The pattern user names must match (a string option is anchored); `null`: any name. */
   readonly usernamePattern: RegExp | null;
+  /** The hook run on every identified request; `null` without one. */
   readonly postAuthHook: HubAuthOptions['postAuthHook'] | null;
+  /** Where diagnostics go. */
   readonly logger: HubAuthLogger;
   /** Whether refusals are logged at debug level ({@link HubAuthOptions.debug}). */
   readonly debug: boolean;
@@ -182,19 +232,31 @@ export interface HubAuthConfig {
 
 /** Validated browser-login configuration. */
 export interface HubOAuthConfig extends HubAuthConfig {
+  /** The registered redirect URI the Hub sends the browser back to. */
   readonly oauthRedirectUri: string;
+  /** The Hub's authorize endpoint, as the browser reaches it. */
   readonly authorizeUrl: string;
+  /** The Hub's token endpoint, as this service reaches it (through the API URL). */
   readonly tokenUrl: string;
+  /** The Hub's logout page, where `<prefix>logout` sends the browser by default. */
   readonly hubLogoutUrl: string;
+  /** The cookie secrets: the first signs, all verify. */
   readonly cookieSecrets: readonly string[];
+  /** Whether the secret is a random per-process one (no {@link HubOAuthOptions.cookieSecret}): logins then end with the process. */
   readonly cookieSecretIsRandom: boolean;
+  /** The login cookie's name: the client id, with `__Host-` when {@link HubOAuthOptions.cookieHostPrefix} is on. */
   readonly cookieName: string;
+  /** The login cookie's path: the service prefix, or `/` with the `__Host-` prefix. */
   readonly cookiePath: string;
+  /** Whether the `__Host-` cookie prefix is in use. */
   readonly cookieHostPrefix: boolean;
   /** `true`/`false` when the public URL says; `null` to follow the request's protocol. */
   readonly cookieSecure: boolean | null;
+  /** Seconds a login may take between the redirect and the callback. */
   readonly stateMaxAge: number;
+  /** Where `<prefix>logout` sends the browser. */
   readonly logoutRedirect: 'hub' | 'service';
+  /** Whether the login cookie is accepted on websocket upgrades. */
   readonly allowWebsocketCookieAuth: boolean;
   /** Scopes sent with every login (empty: none). */
   readonly requestScopes: readonly string[];
@@ -384,7 +446,18 @@ const consoleLogger: HubAuthLogger = {
   debug: (m) => console.debug(`[hubauth] ${m}`),
 };
 
-/** Resolves and validates the token-path configuration. Throws {@link ConfigError}. */
+/**
+ * Resolves and validates the token-path configuration. Throws {@link ConfigError}.
+ *
+ * @example
+ * ```ts run
+ * import { resolveHubAuthConfig } from '@hubauth/core';
+ *
+ * // Validates options and the JUPYTERHUB_* environment without starting anything (e.g. at deploy time).
+ * const config = resolveHubAuthConfig({ env: { JUPYTERHUB_SERVICE_NAME: 'notes', JUPYTERHUB_API_TOKEN: 'secret' } });
+ * console.log(config.accessScopes); // ['access:services!service=notes']
+ * ```
+ */
 export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfig {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ConfigError('options', `must be an object, got ${shown(options)}`);
@@ -586,7 +659,22 @@ export function resolveOAuthEnabled(options: HubAuthOptions & { oauth?: boolean 
   return oauth;
 }
 
-/** Resolves and validates the browser-login configuration. Throws {@link ConfigError}. */
+/**
+ * Resolves and validates the browser-login configuration. Throws {@link ConfigError}.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, resolveHubOAuthConfig } from '@hubauth/core';
+ *
+ * try {
+ *   const config = resolveHubOAuthConfig(); // from the JUPYTERHUB_* environment
+ *   console.log(`login callback: ${config.oauthRedirectUri}`);
+ * } catch (err) {
+ *   if (err instanceof ConfigError) console.error(err.message); // names the option, the variable and the fix
+ *   else throw err;
+ * }
+ * ```
+ */
 export function resolveHubOAuthConfig(options: HubOAuthOptions = {}): HubOAuthConfig {
   const base = resolveHubAuthConfig(options);
   const env: Environment = options.env ?? process.env;

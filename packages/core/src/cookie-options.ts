@@ -20,10 +20,13 @@ export interface CookieOptions {
 
 /** Validated cookie attributes. */
 export interface ResolvedCookieOptions {
+  /** The `SameSite` attribute. */
   readonly sameSite: 'Lax' | 'Strict' | 'None';
   /** `null`: decided per request (public URL, else the request's protocol). */
   readonly secure: boolean | null;
+  /** The `Domain` attribute; `null`: host-only cookies. */
   readonly domain: string | null;
+  /** Cookies without `Max-Age`, ending with the browser session. */
   readonly sessionOnly: boolean;
 }
 

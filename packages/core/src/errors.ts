@@ -368,11 +368,15 @@ export class InternalError extends HubAuthError {
  *
  * @example
  * ```ts
- * if (isHubAuthError(err)) {
+ * import { isHubAuthError, type AnyHubAuthError } from '@hubauth/core';
+ *
+ * export function explain(err: unknown): string {
+ *   if (!isHubAuthError(err)) return 'not from hubauth';
  *   const e = err as AnyHubAuthError;
  *   switch (e.code) {
- *     case 'ERR_HUBAUTH_HUB_API': console.log(e.hubStatus); break; // e is a HubApiError
- *     case 'ERR_HUBAUTH_CONFIG': console.log(e.option); break;      // e is a ConfigError
+ *     case 'ERR_HUBAUTH_HUB_API': return `the Hub answered ${e.hubStatus}`; // e is a HubApiError
+ *     case 'ERR_HUBAUTH_CONFIG': return `fix the option ${e.option}`;      // e is a ConfigError
+ *     default: return e.message;
  *   }
  * }
  * ```

@@ -26,9 +26,24 @@ export type { AccessPolicy, Identity, IdentitySource };
 
 /** The outcome of a guard: let the request through, send a redirect, or fail with an error. */
 export type GuardDecision =
-  | { action: 'allow'; user: HubUser }
-  | { action: 'redirect'; response: HubResponse }
-  | { action: 'deny'; error: HubAuthError };
+  | {
+      /** Let the request through. */
+      action: 'allow';
+      /** The caller, who passed the policy. */
+      user: HubUser;
+    }
+  | {
+      /** Send the browser to log in. */
+      action: 'redirect';
+      /** The redirect to send. */
+      response: HubResponse;
+    }
+  | {
+      /** Refuse the request. */
+      action: 'deny';
+      /** Why: its `status` is the answer's (401, 403, 503…). */
+      error: HubAuthError;
+    };
 
 /** @internal What a façade is made of; {@link HubAuth.assemble} builds it. */
 export interface HubAuthParts {
@@ -47,8 +62,11 @@ export interface HubAuthParts {
  *
  * @example
  * ```ts
- * const auth = new HubAuth();
- * const user = await auth.userForToken(token); // HubUser | null
+ * import { HubAuth } from '@hubauth/core';
+ *
+ * const auth = new HubAuth(); // JUPYTERHUB_API_URL, JUPYTERHUB_API_TOKEN, ... from the environment
+ * const user = await auth.userForToken(process.env.CALLER_TOKEN ?? ''); // HubUser | null
+ * console.log(user?.name ?? 'not a valid token');
  * ```
  */
 export class HubAuth {
@@ -130,7 +148,12 @@ export class HubAuth {
    *
    * @example
    * ```ts
-   * await auth.revoke(token); // every replica now answers 401 for it
+   * import { HubAuth } from '@hubauth/core';
+   *
+   * const auth = new HubAuth();
+   * export async function refuse(token: string) {
+   *   await auth.revoke(token); // every replica now answers 401 for it
+   * }
    * ```
    */
   revoke(token: string, options: { seconds?: number } = {}): Promise<void> {
@@ -145,7 +168,11 @@ export class HubAuth {
    *
    * @example
    * ```ts
+   * import { HubAuth } from '@hubauth/core';
+   *
+   * const auth = new HubAuth();
    * const { body: users } = await auth.apiRequest<{ name: string }[]>('GET', '/users');
+   * console.log(users?.map((u) => u.name));
    * ```
    */
   apiRequest<T = unknown>(method: string, path: string, body?: unknown): Promise<HubApiResponse<T>> {

@@ -19,8 +19,14 @@ import type { HubRequest, HubResponse } from './types';
  *
  * @example
  * ```ts
+ * import { HubOAuth, type HubRequest } from '@hubauth/core';
+ *
  * const auth = new HubOAuth(); // JUPYTERHUB_CLIENT_ID, JUPYTERHUB_API_TOKEN, ... from the environment
- * const identity = await auth.authenticate(request); // header token, else the login cookie
+ *
+ * export async function caller(request: HubRequest) {
+ *   const identity = await auth.authenticate(request); // header token, else the login cookie
+ *   return identity.user; // HubUser | null
+ * }
  * ```
  */
 export class HubOAuth extends HubAuth {

@@ -7,6 +7,7 @@
  * - Adapter authors: `@hubauth/core/adapter` (the flow, request views, the per-request carrier).
  *
  * @packageDocumentation
+ * @module @hubauth/core
  */
 export { HubAuth, freezePolicy, isNavigation, isUnsafeMethod, SESSION_ID_COOKIE } from './hub-auth';
 export { acceptsHtml, forwardedProto, isForeignWebsocketOrigin, needsXsrfCheck } from './request';

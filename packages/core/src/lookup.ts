@@ -15,6 +15,15 @@ import { toUserModel } from './user-model';
 /** JupyterHub refuses to store tokens shorter than this, so it can never accept one. */
 const MIN_HUB_TOKEN_LENGTH = 8;
 
+/**
+ * How long the store lock of a lookup lives: longer than everything its holder does under it (read
+ * the store again, ask the Hub — at most `requestTimeoutMs` —, write the answer, release the lock),
+ * plus a second for a busy event loop. Other replicas wait for the holder's answer that long at most.
+ */
+export function lockLifetime(requestTimeoutMs: number, storeTimeoutMs: number): number {
+  return requestTimeoutMs + 3 * storeTimeoutMs + 1000;
+}
+
 /** Token lookups against the Hub, cached and coalesced. */
 export class UserLookup {
   /** The Hub API client (also used for the OAuth code exchange and `apiRequest`). */
@@ -35,7 +44,7 @@ export class UserLookup {
       negativeMaxAge: config.negativeCacheMaxAge,
       maxEntries: config.cacheMaxEntries,
       maxPendingPerClient: config.maxPendingLookupsPerClient,
-      lockMs: config.requestTimeoutMs,
+      lockMs: shared ? lockLifetime(config.requestTimeoutMs, shared.timeoutMs) : config.requestTimeoutMs,
       shared: shared ? new SharedTier(shared.store, shared.secret, shared.timeoutMs, config.logger) : null,
     });
   }

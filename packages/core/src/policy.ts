@@ -131,8 +131,15 @@ const frozenPolicies = new WeakSet<object>();
  *
  * @example
  * ```ts
- * const staffOnly = freezePolicy({ hubGroups: ['staff'] });
- * const decision = auth.authorize(identity, request, staffOnly);
+ * import { HubAuth, freezePolicy, type HubRequest } from '@hubauth/core';
+ *
+ * const auth = new HubAuth();
+ * const staffOnly = freezePolicy({ hubGroups: ['staff'] }); // validated and frozen once, not per request
+ *
+ * export async function decide(request: HubRequest) {
+ *   const identity = await auth.authenticate(request);
+ *   return auth.authorize(identity, request, staffOnly); // allow | redirect | deny
+ * }
  * ```
  */
 export function freezePolicy<T extends AccessPolicy>(policy: T, where = 'hubAuthenticated'): Readonly<T> {

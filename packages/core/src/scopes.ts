@@ -69,6 +69,8 @@ function isFilterKind(kind: string): kind is ScopeFilterKind {
  *
  * @example
  * ```ts
+ * import { parseScope } from '@hubauth/core';
+ *
  * parseScope('access:servers!server=alice/');
  * // → { base: 'access:servers', filter: { kind: 'server', value: 'alice/' } }
  * ```
@@ -219,6 +221,8 @@ function toList(scopes: string | Iterable<string>): string[] {
  *
  * @example
  * ```ts
+ * import { intersectScopes } from '@hubauth/core';
+ *
  * intersectScopes(['read:servers!user=abc'], ['read:servers!server=abc/xyz']);
  * // → Set { 'read:servers!server=abc/xyz' }
  * ```
@@ -252,6 +256,8 @@ export function intersectScopes(a: Iterable<string>, b: Iterable<string>): Set<s
  *
  * @example
  * ```ts
+ * import { checkScopes } from '@hubauth/core';
+ *
  * checkScopes(['access:services', 'access:services!service=whoami'], ['access:services!service=whoami']);
  * // → Set { 'access:services!service=whoami' }
  * checkScopes('access:services', ['access:services!service=whoami']);

@@ -161,15 +161,21 @@ export class SharedTier {
     }
   }
 
-  /** Runs a store call within the timeout; on failure backs off and resolves `fallback`. */
-  private async call<T>(what: string, run: () => Promise<T>, fallback: T): Promise<T> {
-    if (!this.usable) return fallback;
+  /**
+   * Runs a store call within the timeout; on failure backs off and resolves `fallback`. `always`
+   * runs it during the back-off too (releasing a lock must not wait for the next second).
+   */
+  private async call<T>(what: string, run: () => Promise<T>, fallback: T, always = false): Promise<T> {
+    if (!(always ? this.store.available !== false : this.usable)) return fallback;
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
         run(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new StoreTimeout()), this.timeoutMs);
+          // Node runs due timers before it reads sockets: on a busy machine, a process that was not
+          // scheduled for longer than the timeout would otherwise count a reply already waiting in
+          // its socket as missing. The timeout counts after one round of reading.
+          timer = setTimeout(() => setImmediate(() => reject(new StoreTimeout())), this.timeoutMs);
         }),
       ]);
     } catch (err) {
@@ -214,9 +220,9 @@ export class SharedTier {
     return this.call('lock', () => this.store.setIfAbsent(`lock:${digest}`, '1', ttlMs), null);
   }
 
-  /** Releases a lock taken with {@link lock}. */
+  /** Releases a lock taken with {@link lock} (also while the store is being skipped after a failure). */
   async unlock(digest: string): Promise<void> {
-    await this.call('unlock', () => this.store.delete([`lock:${digest}`]), undefined);
+    await this.call('unlock', () => this.store.delete([`lock:${digest}`]), undefined, true);
   }
 
   /** Forgets a token everywhere: its entry goes and every replica drops its own copy. */

@@ -11,7 +11,9 @@ export type TokenSource = 'header' | 'url';
 
 /** A token found on a request. */
 export interface FoundToken {
+  /** The token itself. Never log it. */
   token: string;
+  /** Where it was found. */
   source: TokenSource;
 }
 

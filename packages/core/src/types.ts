@@ -73,10 +73,15 @@ export interface HubResponse {
 
 /** A JupyterHub server model, as found in a user model's `servers`. */
 export interface HubServer {
+  /** The server's name; `''` for the default server. */
   name: string;
+  /** Whether the server is running and answering. */
   ready?: boolean;
+  /** `'spawn'` or `'stop'` while one is in progress, else `null`. */
   pending?: string | null;
+  /** The server's path on the Hub's host, e.g. `/user/alice/`. */
   url?: string;
+  /** The server's absolute URL when the Hub knows its public host, else `null`. */
   full_url?: string | null;
   [field: string]: unknown;
 }
@@ -103,11 +108,17 @@ export interface HubUser {
   token_id?: string;
   /** Authenticator-provided display information (JupyterHub 6+). */
   user_info?: Readonly<Record<string, unknown>> | null;
+  /** Role names (users only, when the token may read roles). */
   roles?: readonly string[];
+  /** The path of the running default server, e.g. `/user/alice/`; `null` when it is not running. */
   server?: string | null;
+  /** `'spawn'` or `'stop'` while the default server is starting or stopping, else `null`. */
   pending?: string | null;
+  /** When the user was created (ISO 8601). */
   created?: string;
+  /** When the Hub last saw the user active (ISO 8601); `null` if never. */
   last_activity?: string | null;
+  /** Servers by name (`''` is the default one), with the `read:servers` scope. */
   servers?: Readonly<Record<string, HubServer>>;
   [field: string]: unknown;
 }

@@ -6,6 +6,7 @@
  * app.get('/', hubAuthenticated(), (req, res) => res.json(req.hubUser));
  * ```
  * @packageDocumentation
+ * @module @hubauth/express
  */
 import { ConfigError, type HubAuth, type HubUser } from '@hubauth/core';
 import { HubAuthFlow, HubCaller, NodeRequestView, freezeGuardOptions, appendSetCookie, carried, carry, sendNode, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
@@ -46,13 +47,18 @@ export interface HubAuthMiddleware extends RequestHandler {
    *
    * @example
    * ```js
+   * import express from 'express';
+   * import { WebSocketServer } from 'ws';
+   * import { hubAuth } from '@hubauth/express';
+   *
+   * const app = express();
    * const auth = hubAuth();
    * app.use(auth);
-   * const server = app.listen(port);
+   * const server = app.listen(10101, '127.0.0.1');
    * const wss = new WebSocketServer({ noServer: true });
    * server.on('upgrade', async (req, socket, head) => {
    *   const caller = await auth.upgrade(req, socket);
-   *   if (caller) wss.handleUpgrade(req, socket, head, (ws) => ws.send(`hello ${caller.user.name}`));
+   *   if (caller) wss.handleUpgrade(req, socket, head, (ws) => ws.send(`hello ${caller.user?.name}`));
    * });
    * ```
    */
@@ -66,6 +72,21 @@ const hooks: NodeRequestHooks<Request> = { secure: (req) => req.secure, ip: (req
  * Identifies the caller of every request (without rejecting anyone), sets `req.hubUser`, and serves
  * `<prefix>oauth_callback` and `<prefix>logout` when browser login is on. Works as app-level or
  * router-level middleware and honours Express's `trust proxy` for the Secure cookie decision.
+ *
+ * @example
+ * ```js service
+ * import express from 'express';
+ * import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/express';
+ *
+ * const prefix = process.env.JUPYTERHUB_SERVICE_PREFIX ?? '/';
+ * const app = express();
+ * app.use(hubAuth()); // browser login when JUPYTERHUB_CLIENT_ID is set; hubAuth({ oauth: false }) for tokens only
+ * app.get(prefix, hubAuthenticated(), (req, res) => {
+ *   res.json(requireHubUser(req));
+ * });
+ * const { hostname, port } = new URL(process.env.JUPYTERHUB_SERVICE_URL ?? 'http://127.0.0.1:10101');
+ * app.listen(Number(port), hostname);
+ * ```
  */
 export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddleware {
   const flow = new HubAuthFlow(options);
@@ -102,6 +123,19 @@ export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddlewa
  * Guards a route: lets allowed callers through; otherwise redirects browsers to the Hub's login,
  * answers 401 to API clients without valid credentials, and 403 to identified callers who are not
  * allowed (`hubUsers`, `hubGroups`, `scopes`, `allowServices`).
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/express';
+ *
+ * const app = express();
+ * app.use(hubAuth());
+ * app.get('/services/notes/', hubAuthenticated(), (req, res) => {
+ *   res.json({ hello: requireHubUser(req).name }); // any caller with the access scope
+ * });
+ * app.use('/services/notes/admin', hubAuthenticated({ hubGroups: ['admins'] })); // a whole sub-tree
+ * ```
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): RequestHandler {
   const policy = freezeGuardOptions(options);

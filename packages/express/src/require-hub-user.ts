@@ -8,6 +8,11 @@ import type { Request } from 'express';
  *
  * @example
  * ```ts
+ * import express from 'express';
+ * import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/express';
+ *
+ * const app = express();
+ * app.use(hubAuth());
  * app.get('/me', hubAuthenticated(), (req, res) => {
  *   const user = requireHubUser(req);   // HubUser, not HubUser | undefined
  *   res.json({ name: user.name, groups: user.groups });

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Express, Request, Response } from 'express';
-import { hubAuth, hubAuthenticated, type HubAuthMiddlewareOptions } from '../src';
+import { hubAuth, hubAuthenticated, requireHubUser, type HubAuthMiddlewareOptions } from '../src';
 import { PREFIX, teamPolicy, type ContractApp, type ContractAppFactory } from '../../../test/contract/types';
 
 /** Builds the contract app on a given Express major (`express` is the default export of 4.x or 5.x). */
@@ -9,8 +9,9 @@ export function makeApp(express: () => Express): ContractAppFactory {
   return async (options: HubAuthMiddlewareOptions): Promise<ContractApp> => {
     const app = express();
     app.use(hubAuth(options));
-    const me = (req: Request, res: Response) => res.json(req.hubUser);
-    const ok = (req: Request, res: Response) => res.json({ ok: true, name: req.hubUser?.name });
+    // Guarded handlers read the caller as users are told to: typed as present, no `!` or check.
+    const me = (req: Request, res: Response) => res.json(requireHubUser(req));
+    const ok = (req: Request, res: Response) => res.json({ ok: true, name: requireHubUser(req).name });
     app.get(PREFIX, hubAuthenticated(), me);
     app.get(`${PREFIX}api/me`, hubAuthenticated(), me);
     app.post(`${PREFIX}api/me`, hubAuthenticated(), ok);

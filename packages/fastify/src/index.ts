@@ -6,6 +6,7 @@
  * app.get('/', { preHandler: hubAuthenticated() }, (request) => request.hubUser);
  * ```
  * @packageDocumentation
+ * @module @hubauth/fastify
  */
 import { ConfigError, type HubAuth, type HubResponse, type HubUser } from '@hubauth/core';
 import { CARRIER, HubAuthFlow, HubCaller, NodeRequestView, carried, carry, freezeGuardOptions, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type HubRoute, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
@@ -117,10 +118,21 @@ async function plugin(fastify: FastifyInstance, options: HubAuthMiddlewareOption
  * `<prefix>oauth_callback` and `<prefix>logout` when browser login is on. Uses `request.protocol`
  * (which honours `trustProxy`) for the Secure cookie decision and `fastify.log` for diagnostics (`request.log`, with its `reqId`, for a request's lines).
  *
- * ```js
- * await fastify.register(hubAuth, { oauth: false }); // token-only
+ * @example
+ * ```js service
+ * import Fastify from 'fastify';
+ * import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/fastify';
+ *
+ * const prefix = process.env.JUPYTERHUB_SERVICE_PREFIX ?? '/';
+ * const app = Fastify();
+ * await app.register(hubAuth); // browser login when JUPYTERHUB_CLIENT_ID is set; { oauth: false } for tokens only
+ * app.get(prefix, { preHandler: hubAuthenticated() }, async (request) => requireHubUser(request));
+ * const { hostname, port } = new URL(process.env.JUPYTERHUB_SERVICE_URL ?? 'http://127.0.0.1:10101');
+ * await app.listen({ host: hostname, port: Number(port) });
  * ```
  */
+// Registration refuses the majors the adapter is not written for; the peer range (^4.19.0 || ^5.0.0)
+// names the releases the test suites run on.
 export const hubAuth: FastifyPluginAsync<HubAuthMiddlewareOptions> = fp(plugin, { name: '@hubauth/fastify', fastify: '4.x || 5.x' });
 
 /**
@@ -129,6 +141,20 @@ export const hubAuth: FastifyPluginAsync<HubAuthMiddlewareOptions> = fp(plugin, 
  * redirects browsers to the Hub's login, answers 401 to API clients without valid credentials,
  * and 403 to identified callers who are not allowed (`hubUsers`, `hubGroups`, `scopes`, `allowServices`).
  * With `errors: 'throw'` failures go to `setErrorHandler` as typed `HubAuthError`s.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/fastify';
+ *
+ * const app = Fastify();
+ * await app.register(hubAuth);
+ * app.get('/services/notes/', { preHandler: hubAuthenticated() }, async (request) => ({ hello: requireHubUser(request).name }));
+ * await app.register(async (admin) => {
+ *   admin.addHook('preHandler', hubAuthenticated({ hubGroups: ['admins'] })); // every route of the scope
+ *   admin.get('/services/notes/admin', async () => 'admins only');
+ * });
+ * ```
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): HubAuthGuard {
   const policy = freezeGuardOptions(options);

@@ -8,6 +8,11 @@ import type { FastifyRequest } from 'fastify';
  *
  * @example
  * ```ts
+ * import Fastify from 'fastify';
+ * import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/fastify';
+ *
+ * const app = Fastify();
+ * await app.register(hubAuth);
  * app.get('/me', { preHandler: hubAuthenticated() }, async (request) => {
  *   const user = requireHubUser(request);   // HubUser, not HubUser | null
  *   return { name: user.name, groups: user.groups };

@@ -7,6 +7,7 @@
  * app.get('/services/whoami/', hubAuthenticated(), (c) => c.json(c.get('hubUser')));
  * ```
  * @packageDocumentation
+ * @module @hubauth/hono
  */
 import { ConfigError, type HubAuth, type HubUser } from '@hubauth/core';
 import { HubAuthFlow, HubCaller, WebHubRequest, carried, carry, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions } from '@hubauth/core/adapter';
@@ -29,6 +30,7 @@ export interface HubAuthVariables {
 
 /** The Hono environment of an app using hubauth: `new Hono<HubAuthEnv>()`. */
 export interface HubAuthEnv {
+  /** What `c.get()` returns. */
   Variables: HubAuthVariables;
 }
 
@@ -37,7 +39,11 @@ export interface HubAuthEnv {
  * the handlers after the guard, so there `c.get('hubUser')` is a `HubUser`, without `!` or a check.
  */
 export interface HubAuthGuardedEnv {
-  Variables: Omit<HubAuthVariables, 'hubUser'> & { hubUser: HubUser };
+  /** What `c.get()` returns behind the guard. */
+  Variables: Omit<HubAuthVariables, 'hubUser'> & {
+    /** The caller, who passed the guard. */
+    hubUser: HubUser;
+  };
 }
 
 /** Options of {@link hubAuth}: those of every adapter, plus how to read the request. */
@@ -47,7 +53,12 @@ export interface HonoHubAuthOptions extends HubAuthMiddlewareOptions {
 }
 
 /** The middleware returned by {@link hubAuth}, with the authenticator it uses. */
-export type HubAuthMiddleware = MiddlewareHandler<HubAuthEnv> & { readonly auth: HubAuth; readonly flow: HubAuthFlow };
+export type HubAuthMiddleware = MiddlewareHandler<HubAuthEnv> & {
+  /** The core authenticator (`HubAuth` or `HubOAuth`). */
+  readonly auth: HubAuth;
+  /** The flow shared with the guards. */
+  readonly flow: HubAuthFlow;
+};
 
 /** Carries out a step: `undefined` to go on, a response to answer, or an `HTTPException` (errors: 'throw'). */
 function settle(flow: HubAuthFlow, step: FlowStep, c: Context): Response | undefined {
@@ -63,7 +74,12 @@ function settle(flow: HubAuthFlow, step: FlowStep, c: Context): Response | undef
  * `c.get('xsrfToken')`, and serves `<prefix>oauth_callback` and `<prefix>logout` when browser login is on.
  * @example
  * ```ts
- * app.use(hubAuth({ trustProxy: true }));
+ * import { Hono } from 'hono';
+ * import { hubAuth, type HubAuthEnv } from '@hubauth/hono';
+ *
+ * const app = new Hono<HubAuthEnv>();
+ * app.use(hubAuth({ trustProxy: true })); // behind JupyterHub's proxy: believe X-Forwarded-Proto
+ * app.get('/services/whoami/', (c) => c.json({ caller: c.get('hubUser')?.name ?? null })); // HubUser | undefined here
  * ```
  */
 export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
@@ -92,7 +108,13 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
  * allowed (`hubUsers`, `hubGroups`, `scopes`, `allowServices`).
  * @example
  * ```ts
- * app.get('/services/whoami/staff', hubAuthenticated({ hubGroups: ['staff'] }), (c) => c.text('hello staff'));
+ * import { Hono } from 'hono';
+ * import { hubAuth, hubAuthenticated, type HubAuthEnv } from '@hubauth/hono';
+ *
+ * const app = new Hono<HubAuthEnv>();
+ * app.use(hubAuth());
+ * // Behind the guard, c.get('hubUser') is a HubUser: no `!`, no check.
+ * app.get('/services/whoami/staff', hubAuthenticated({ hubGroups: ['staff'] }), (c) => c.text(`hello ${c.get('hubUser').name}`));
  * ```
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): MiddlewareHandler<HubAuthGuardedEnv> {

@@ -8,8 +8,13 @@ import { ConfigError, type HubUser } from '@hubauth/core';
  *
  * @example
  * ```ts
+ * import { Hono } from 'hono';
+ * import { hubAuth, hubAuthenticated, requireHubUser, type HubAuthEnv } from '@hubauth/hono';
+ *
+ * const app = new Hono<HubAuthEnv>();
+ * app.use(hubAuth());
  * app.use('/api/*', hubAuthenticated());
- * app.get('/api/me', (c) => c.json({ name: requireHubUser(c).name }));
+ * app.get('/api/me', (c) => c.json({ name: requireHubUser(c).name })); // the guard ran in another app.use
  * ```
  */
 export function requireHubUser(c: { get(key: 'hubUser'): HubUser | undefined }): HubUser {

@@ -1,13 +1,15 @@
 import { Hono, type Context } from 'hono';
-import { hubAuth, hubAuthenticated, type HubAuthEnv, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions } from '../src';
+import { hubAuth, hubAuthenticated, type HubAuthEnv, type HubAuthGuardedEnv, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions } from '../src';
 import { PREFIX, teamPolicy } from '../../../test/contract/types';
 
 /** The contract app (test/contract/types.ts) as a Hono app; its `fetch` runs on any runtime. */
 export function contractHono(options: HubAuthMiddlewareOptions, team: HubAuthenticatedOptions = teamPolicy()): Hono<HubAuthEnv> {
   const app = new Hono<HubAuthEnv>();
   app.use(hubAuth(options));
-  const me = (c: Context<HubAuthEnv>) => c.json(c.get('hubUser'));
-  const ok = (c: Context<HubAuthEnv>) => c.json({ ok: true, name: c.get('hubUser')?.name });
+  // Guarded handlers read the caller as users are told to: after hubAuthenticated() Hono types it as
+  // present (HubAuthGuardedEnv), no `!` or check.
+  const me = (c: Context<HubAuthGuardedEnv>) => c.json(c.get('hubUser'));
+  const ok = (c: Context<HubAuthGuardedEnv>) => c.json({ ok: true, name: c.get('hubUser').name });
   app.get(PREFIX, hubAuthenticated(), me);
   app.get(`${PREFIX}api/me`, hubAuthenticated(), me);
   app.post(`${PREFIX}api/me`, hubAuthenticated(), ok);

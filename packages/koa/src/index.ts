@@ -6,6 +6,7 @@
  * router.get('/', hubAuthenticated(), (ctx) => { ctx.body = ctx.state.hubUser; });
  * ```
  * @packageDocumentation
+ * @module @hubauth/koa
  */
 import { ConfigError, type HubAuth, type HubRequest, type HubResponse, type HubUser } from '@hubauth/core';
 import { HubAuthFlow, HubCaller, NodeRequestView, carried, freezeGuardOptions, carry, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
@@ -46,12 +47,17 @@ export type HubAuthMiddleware<StateT extends HubAuthState = HubAuthState, Contex
    *
    * @example
    * ```js
+   * import Koa from 'koa';
+   * import { WebSocketServer } from 'ws';
+   * import { hubAuth } from '@hubauth/koa';
+   *
+   * const app = new Koa();
    * const auth = hubAuth();
-   * const server = app.use(auth).listen(port);
+   * const server = app.use(auth).listen(10101, '127.0.0.1');
    * const wss = new WebSocketServer({ noServer: true });
    * server.on('upgrade', async (req, socket, head) => {
    *   const caller = await auth.upgrade(req, socket);
-   *   if (caller) wss.handleUpgrade(req, socket, head, (ws) => ws.send(`hello ${caller.user.name}`));
+   *   if (caller) wss.handleUpgrade(req, socket, head, (ws) => ws.send(`hello ${caller.user?.name}`));
    * });
    * ```
    */
@@ -77,6 +83,24 @@ function send(ctx: ExtendableContext, response: HubResponse): void {
  * `ctx.state.xsrfToken`, and serves `<prefix>oauth_callback` and `<prefix>logout` when browser login
  * is on. Honours `app.proxy` for the Secure cookie decision. With `errors: 'throw'`, failures are
  * thrown as {@link HubAuthError}s carrying `status`, `expose` and `headers`, which Koa renders.
+ *
+ * @example
+ * ```js service
+ * import Koa from 'koa';
+ * import Router from '@koa/router';
+ * import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/koa';
+ *
+ * const prefix = process.env.JUPYTERHUB_SERVICE_PREFIX ?? '/';
+ * const app = new Koa();
+ * const router = new Router();
+ * router.get(prefix, hubAuthenticated(), (ctx) => {
+ *   ctx.body = requireHubUser(ctx);
+ * });
+ * app.use(hubAuth()); // browser login when JUPYTERHUB_CLIENT_ID is set; hubAuth({ oauth: false }) for tokens only
+ * app.use(router.routes());
+ * const { hostname, port } = new URL(process.env.JUPYTERHUB_SERVICE_URL ?? 'http://127.0.0.1:10101');
+ * app.listen(Number(port), hostname);
+ * ```
  */
 export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = DefaultContext>(
   options: HubAuthMiddlewareOptions = {},
@@ -116,6 +140,23 @@ export function hubAuth<StateT extends HubAuthState = HubAuthState, ContextT = D
  * answers 401 to API clients without valid credentials, and 403 to identified callers who are not
  * allowed (`hubUsers`, `hubGroups`, `scopes`, `allowServices`). Works app-wide and per route
  * (`router.get('/x', hubAuthenticated(), handler)`); `app.use(hubAuth())` must run first.
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa';
+ * import Router from '@koa/router';
+ * import { hubAuth, hubAuthenticated, requireHubUser, type HubAuthState } from '@hubauth/koa';
+ *
+ * const app = new Koa<HubAuthState>();
+ * const router = new Router<HubAuthState>();
+ * router.get('/services/notes/', hubAuthenticated(), (ctx) => {
+ *   ctx.body = { hello: requireHubUser(ctx).name }; // any caller with the access scope
+ * });
+ * router.get('/services/notes/admin', hubAuthenticated({ hubGroups: ['admins'] }), (ctx) => {
+ *   ctx.body = 'admins only';
+ * });
+ * app.use(hubAuth()).use(router.routes());
+ * ```
  */
 export function hubAuthenticated<StateT extends HubAuthState = HubAuthState, ContextT = DefaultContext>(
   options: HubAuthenticatedOptions = {},

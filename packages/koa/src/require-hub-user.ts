@@ -7,10 +7,16 @@ import { ConfigError, type HubUser } from '@hubauth/core';
  *
  * @example
  * ```ts
+ * import Koa from 'koa';
+ * import Router from '@koa/router';
+ * import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/koa';
+ *
+ * const router = new Router();
  * router.get('/me', hubAuthenticated(), (ctx) => {
  *   const user = requireHubUser(ctx);   // HubUser, not HubUser | undefined
  *   ctx.body = { name: user.name, groups: user.groups };
  * });
+ * new Koa().use(hubAuth()).use(router.routes());
  * ```
  */
 export function requireHubUser(ctx: { readonly state: { readonly hubUser?: HubUser | undefined } }): HubUser {

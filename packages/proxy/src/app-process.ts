@@ -24,6 +24,7 @@ export interface AppProcessOptions {
   restart?: 'never' | 'on-failure' | 'always';
   /** Milliseconds between the stop signal and `SIGKILL` (default 10,000). */
   stopGraceMs?: number;
+  /** Where start failures and restarts are reported (default: nowhere). */
   logger?: HubAuthLogger;
 }
 
@@ -33,13 +34,20 @@ export interface AppProcessOptions {
  *
  * @example
  * ```ts
+ * import { AppProcess } from '@hubauth/proxy';
+ *
  * const app = new AppProcess({ command: ['streamlit', 'run', 'app.py', '--server.port', '{port}'], port: 8501 });
  * app.once('exit', (code) => process.exit(code ?? 1));
  * await app.start(); // resolves once 127.0.0.1:8501 accepts connections
  * process.once('SIGTERM', () => void app.stop('SIGTERM'));
  * ```
  */
-export class AppProcess extends EventEmitter<{ ready: []; exit: [code: number | null, signal: NodeJS.Signals | null] }> {
+export class AppProcess extends EventEmitter<{
+  /** The app accepts connections. */
+  ready: [];
+  /** The app exited for good (no restart follows). */
+  exit: [code: number | null, signal: NodeJS.Signals | null];
+}> {
   private child: ChildProcess | null = null;
   private stopping = false;
   private restarts = 0;

@@ -64,6 +64,7 @@ export interface CliPlan {
   proxy: HubAuthProxyOptions;
   /** Where the proxy listens. */
   host: string;
+  /** The port it listens on. */
   port: number;
   /** The app's command (after `--`), empty when there is none. */
   command: string[];
@@ -146,6 +147,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
  *
  * @example
  * ```ts
+ * import { main } from '@hubauth/proxy';
+ *
  * process.exitCode = await main(['--upstream', 'http://127.0.0.1:8501', '--hub-groups', 'staff']);
  * ```
  */

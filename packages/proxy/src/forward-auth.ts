@@ -21,12 +21,17 @@ import { identificationView, viewOf } from './request-view';
 
 /** What {@link ForwardAuth} needs from the proxy. */
 export interface ForwardAuthOptions {
+  /** The authenticator that identifies the original request. */
   auth: HubAuth;
   /** Full path of the endpoint, e.g. `/services/app/_hubauth/auth`. */
   path: string;
+  /** Who is let through. */
   policy: AccessPolicy;
+  /** The identity headers the answer carries for the upstream. */
   identityHeaders: IdentityHeaders;
+  /** Which origins may use the login cookie. */
   origins: OriginPolicy;
+  /** Strips hubauth's credentials from what the upstream sees. */
   credentials: CredentialFilter;
 }
 

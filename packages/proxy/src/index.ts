@@ -9,6 +9,7 @@
  * hubauth-proxy -- streamlit run app.py --server.port {port} --server.headless true
  * ```
  * @packageDocumentation
+ * @module @hubauth/proxy
  */
 export { HubAuthProxy } from './proxy';
 export { ForwardAuth, UPSTREAM_COOKIE_HEADER } from './forward-auth';

@@ -61,22 +61,38 @@ export const PROXY_OPTION_NAMES: readonly string[] = Object.freeze(
   } satisfies Record<Exclude<keyof HubAuthProxyOptions, keyof HubAuthMiddlewareOptions | 'hubUsers' | 'hubGroups' | 'scopes' | 'allowServices'>, true>),
 );
 
+/** {@link HubAuthProxyOptions} once validated, defaults and environment applied. */
 export interface ResolvedProxyOptions {
+  /** The app to proxy to; `null`: forward-auth only. */
   readonly upstream: URL | null;
+  /** Whether the service prefix is removed from proxied paths. */
   readonly stripPrefix: boolean;
   /** Lower-case identity header names; each `null` when disabled. */
-  readonly identityHeaders: { readonly user: string | null; readonly groups: string | null; readonly model: string | null };
+  readonly identityHeaders: {
+    /** The header with the caller's name. */
+    readonly user: string | null;
+    /** The header with the caller's groups. */
+    readonly groups: string | null;
+    /** The header with the caller's whole model, as JSON. */
+    readonly model: string | null;
+  };
+  /** Origins, besides the service's own, whose pages may use the login cookie. */
   readonly allowedOrigins: ReadonlySet<string>;
+  /** Milliseconds the upstream may take to answer. */
   readonly upstreamTimeoutMs: number;
   /** The forward-auth path relative to the prefix, without a leading slash. */
   readonly forwardAuthPath: string;
+  /** Who is let through. */
   readonly policy: Readonly<AccessPolicy>;
 }
 
 /** Default identity header names. */
 export const DEFAULT_IDENTITY_HEADERS = Object.freeze({
+  /** The caller's name. */
   user: 'x-hubauth-user',
+  /** The caller's groups, comma-separated. */
   groups: 'x-hubauth-groups',
+  /** The caller's whole model, as JSON. */
   model: 'x-hubauth-user-model',
 });
 

@@ -15,6 +15,7 @@ import { isWebsocketRequest } from './request-view';
 /** Why a request was refused, or `null` when its origin is acceptable. */
 export type OriginVerdict = string | null;
 
+/** Decides whether a cookie-authenticated request comes from a page of the service's own origin. */
 export class OriginPolicy {
   private readonly publicOrigin: string | null;
 

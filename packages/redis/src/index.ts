@@ -3,6 +3,7 @@
  * several replicas. Built on ioredis.
  *
  * @packageDocumentation
+ * @module @hubauth/redis
  */
 import { ConfigError, type HubAuthLogger, type SharedStore, type SharedStoreListener } from '@hubauth/core';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -21,7 +22,11 @@ export interface RedisStoreOptions {
   client?: Redis;
   /** Prefix of every key and of the pub/sub channel (default `hubauth:`). */
   keyPrefix?: string;
-  /** Milliseconds a command may take before it counts as failed (default 250). */
+  /**
+   * Milliseconds after which ioredis gives up on a command that has no reply, freeing it (default
+   * 1,000). Requests never wait that long: hubauth stops waiting for the store after
+   * `sharedCache.timeoutMs` (default 250) and carries on without it, so keep this one longer.
+   */
   timeoutMs?: number;
   /** Milliseconds to wait for a connection (default 2,000). */
   connectTimeoutMs?: number;
@@ -92,7 +97,7 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   if (options === null || typeof options !== 'object') fail('options', null, 'must be an object such as { url }');
   const env = options.env ?? process.env;
   const logger = options.logger ?? consoleLogger;
-  const timeoutMs = integer(options.timeoutMs, 'timeoutMs', 250, 1, 60_000);
+  const timeoutMs = integer(options.timeoutMs, 'timeoutMs', 1_000, 1, 60_000);
   const connectTimeoutMs = integer(options.connectTimeoutMs, 'connectTimeoutMs', 2_000, 1, 600_000);
   const maxReconnectDelayMs = integer(options.maxReconnectDelayMs, 'maxReconnectDelayMs', 2_000, 10, 600_000);
   const prefix = options.keyPrefix ?? 'hubauth:';
@@ -131,6 +136,8 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
       // Commands fail at once while disconnected instead of queueing without bound.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
+      // A backstop that frees commands a frozen server never answers. hubauth's own, shorter timeout
+      // bounds requests; this one is longer so that a reply read late by a busy process still counts.
       commandTimeout: timeoutMs,
       connectTimeout: connectTimeoutMs,
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 16), maxReconnectDelayMs),

@@ -14,6 +14,8 @@ const SECRET = 'r'.repeat(40);
 const alice: FakeUser = { name: 'alice', scopes: ['access:services'] };
 const script = path.join(__dirname, '../../../test/redis/replica.mjs');
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The replicas' Hub timeout (requestTimeoutMs). */
+const HUB_TIMEOUT_MS = 2000;
 
 let hub: FakeHub;
 let redis: RunningRedis;
@@ -21,7 +23,13 @@ const replicas: Array<{ child: ChildProcess; url: string; output: () => string }
 
 async function startReplica(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [script], {
-    env: { ...process.env, HUBAUTH_REDIS_URL: redis.url, JUPYTERHUB_API_URL: hub.apiUrl, HUBAUTH_COOKIE_SECRET: SECRET },
+    env: {
+      ...process.env,
+      HUBAUTH_REDIS_URL: redis.url,
+      JUPYTERHUB_API_URL: hub.apiUrl,
+      HUBAUTH_COOKIE_SECRET: SECRET,
+      HUBAUTH_TEST_REQUEST_TIMEOUT_MS: String(HUB_TIMEOUT_MS),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -92,6 +100,47 @@ describe('three replica processes sharing Redis', () => {
         expect(statuses).toEqual(Array(6).fill(200));
         expect(hub.calls.user).toBe(1);
       }
+    } finally {
+      hub.setLatency(0);
+    }
+  });
+
+  it('ask a slow Hub once, however the first requests of the replicas fall around its answer', async () => {
+    // Replica A asks; B and C come in while A's call runs, just before, at and just after the moment
+    // the answer lands and A's lock goes (a read taken before the answer, a lock taken after it).
+    const latency = 150;
+    hub.setLatency(latency);
+    try {
+      const calls: number[] = [];
+      for (let offset = latency - 40; offset <= latency + 40; offset += 4) {
+        const token = hub.issueToken(alice);
+        hub.resetCounters();
+        const statuses = await Promise.all([
+          whoami(replicas[0]!.url, token),
+          delay(offset).then(() => whoami(replicas[1]!.url, token)),
+          delay(offset + 2).then(() => whoami(replicas[2]!.url, token)),
+        ]);
+        expect(statuses).toEqual([200, 200, 200]);
+        calls.push(hub.calls.user);
+      }
+      expect(calls).toEqual(calls.map(() => 1));
+    } finally {
+      hub.setLatency(0);
+    }
+  });
+
+  it('ask a Hub that answers just within the timeout once: the others wait while its lookup lasts', async () => {
+    hub.setLatency(HUB_TIMEOUT_MS - 150);
+    try {
+      const token = hub.issueToken(alice);
+      hub.resetCounters();
+      const statuses = await Promise.all([
+        whoami(replicas[0]!.url, token),
+        delay(100).then(() => whoami(replicas[1]!.url, token)),
+        delay(HUB_TIMEOUT_MS - 300).then(() => whoami(replicas[2]!.url, token)),
+      ]);
+      expect(statuses).toEqual([200, 200, 200]);
+      expect(hub.calls.user).toBe(1);
     } finally {
       hub.setLatency(0);
     }

@@ -26,10 +26,13 @@ import { loginThroughFlow, type BrowserSession } from './session';
 
 /** A Hub user (or service) as the fake Hub reports it from `GET /hub/api/user`. */
 export interface FakeUser {
+  /** The user's (or service's) name. */
   name: string;
   /** `'user'` (default) or `'service'`; services have no `groups` and a null `session_id`. */
   kind?: 'user' | 'service';
+  /** Whether the Hub reports the user as an admin (default false). */
   admin?: boolean;
+  /** Group names (default none). */
   groups?: string[];
   /** The scopes `/hub/api/user` reports for tokens of this user (sorted and de-duplicated). */
   scopes: string[];
@@ -70,14 +73,46 @@ export interface FakeHubOptions {
  * connection, or a redirect to itself. For a Hub that is down (connection refused), see {@link FakeHub.down}.
  */
 export type Fault =
-  | { type: 'status'; status: number; body?: string; contentType?: string }
-  | { type: 'html' }
-  | { type: 'garbage-json' }
-  | { type: 'truncated' }
-  | { type: 'huge'; bytes: number }
-  | { type: 'hang' }
-  | { type: 'reset' }
-  | { type: 'redirect-loop' };
+  | {
+      /** Answer with an HTTP status. */
+      type: 'status';
+      /** The status, e.g. 500. */
+      status: number;
+      /** The body (default: a JSON error message). */
+      body?: string;
+      /** The body's `Content-Type` (default JSON). */
+      contentType?: string;
+    }
+  | {
+      /** A 200 with an HTML page instead of JSON (a misrouted proxy's page). */
+      type: 'html';
+    }
+  | {
+      /** A 200 whose JSON does not parse. */
+      type: 'garbage-json';
+    }
+  | {
+      /** A body cut short: the connection closes before `Content-Length` bytes. */
+      type: 'truncated';
+    }
+  | {
+      /** A body far larger than any user model. */
+      type: 'huge';
+      /** Its size in bytes. */
+      bytes: number;
+    }
+  | {
+      /** No answer at all; the connection stays open. */
+      type: 'hang';
+    }
+  | {
+      /** The connection is reset. */
+      type: 'reset';
+    }
+  | {
+      /** A redirect to the same URL. */
+      type: 'redirect-loop';
+    };
 
 /** Endpoints a fault applies to: `GET /hub/api/user` and `POST /hub/api/oauth2/token`. */
 export type FaultEndpoint = 'user' | 'token';
@@ -92,8 +127,11 @@ export interface TokenOptions {
 
 /** A user to add with {@link FakeHub.addUser}. */
 export interface NewUser {
+  /** The user's name. */
   name: string;
+  /** Group names (default none). */
   groups?: string[];
+  /** Whether the Hub reports the user as an admin (default false). */
   admin?: boolean;
   /** Default: the scope that grants access to the service under test, `access:services!service=<name>`. */
   scopes?: string[];
@@ -109,18 +147,23 @@ export interface AuthorizeParams {
   redirectUri?: string;
   /** Default `'code'`. */
   responseType?: string;
+  /** The PKCE challenge (see {@link pkceChallenge}); without it, the login uses no PKCE. */
   codeChallenge?: string;
   /** Usually `'S256'`. */
   codeChallengeMethod?: string;
+  /** The OAuth `state`, returned unchanged with the code. */
   state?: string;
 }
 
 /** A request the fake Hub received. */
 export interface RecordedRequest {
+  /** The HTTP method. */
   method: string;
   /** The request target: path and query string. */
   path: string;
+  /** The request's headers, as Node parsed them. */
   headers: Record<string, string | string[] | undefined>;
+  /** The request body as text (empty for none). */
   body: string;
 }
 
@@ -147,7 +190,9 @@ export interface FakeHub {
   readonly apiUrl: string;
   /** The service's API token (and OAuth client secret). */
   readonly serviceToken: string;
+  /** The OAuth client id of the service under test (`service-<name>`). */
   readonly clientId: string;
+  /** The registered redirect URI, compared character for character. */
   readonly redirectUri: string;
   /** The service name derived from the client id (`service-whoami` → `whoami`). */
   readonly serviceName: string;
@@ -175,6 +220,7 @@ export interface FakeHub {
   addToken(token: string, user: FakeUser, opts?: TokenOptions): void;
   /** Registers a random token of `user` (or of the added user of that name) and returns it. */
   issueToken(user: FakeUser | string, opts?: TokenOptions): string;
+  /** Forgets a token: from now on the Hub refuses it, as it refuses any unknown token. */
   revokeToken(token: string): void;
   /** Replaces the scopes reported for every registered token of `name` (and for the logged-in user, if it is `name`). */
   setUserScopes(name: string, scopes: string[]): void;
@@ -186,9 +232,20 @@ export interface FakeHub {
    * Hub's {@link FakeHub.env} (or the same client id, cookie secret and prefix, passed as `options`).
    *
    * @example
-   * ```ts
+   * ```ts run
+   * import express from 'express';
+   * import request from 'supertest';
+   * import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/express';
+   * import { startFakeHub } from '@hubauth/testing';
+   *
+   * const hub = await startFakeHub({ service: 'notes' });
+   * const auth = hubAuth({ env: hub.env() }); // browser login: the fake Hub's client id and cookie secret
+   * const app = express().use(express.json()).use(auth);
+   * app.post('/services/notes/notes', hubAuthenticated(), (req, res) => res.status(201).json({ by: requireHubUser(req).name }));
+   *
    * const session = await hub.loginAs(hub.addUser({ name: 'alice', groups: ['staff'] }));
-   * await request(app).post('/services/whoami/notes').set(session.headers).send({ text: 'hi' });
+   * await request(app).post('/services/notes/notes').set(session.headers).send({ text: 'hi' }).expect(201);
+   * await hub.close();
    * ```
    */
   loginAs(user: FakeUser | string, opts?: { options?: HubOAuthOptions }): Promise<BrowserSession>;
@@ -197,6 +254,7 @@ export interface FakeHub {
   /** An absolute authorize URL; parameters in the order the Python service sends them. */
   authorizeUrl(params?: AuthorizeParams): string;
 
+  /** How many requests each endpoint received so far. */
   readonly calls: FakeHubCalls;
   /** `GET /hub/api/user` requests currently being answered. */
   readonly inFlight: number;
@@ -229,11 +287,19 @@ export function pkceChallenge(verifier: string): string {
  * Starts a fake Hub on a random loopback port.
  *
  * @example
- * ```ts
+ * ```ts run
+ * import express from 'express';
+ * import request from 'supertest';
+ * import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/express';
+ * import { startFakeHub } from '@hubauth/testing';
+ *
  * const hub = await startFakeHub({ service: 'notes' });
- * const app = createApp({ env: hub.env() });          // your service, configured as the Hub would
+ * const app = express().use(hubAuth({ env: hub.env() })); // your service, configured as the Hub would
+ * app.get('/services/notes/', hubAuthenticated(), (req, res) => res.json(requireHubUser(req)));
+ *
  * const token = hub.issueToken(hub.addUser({ name: 'alice', groups: ['staff'] }));
  * await request(app).get('/services/notes/').set('Authorization', `token ${token}`).expect(200);
+ * await request(app).get('/services/notes/').expect(401);
  * await hub.close();
  * ```
  */

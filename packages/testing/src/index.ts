@@ -6,6 +6,7 @@
  *   and fault injection (down, slow, 500, garbage).
  *
  * @packageDocumentation
+ * @module @hubauth/testing
  */
 export { startFakeHub, pkceChallenge } from './fake-hub';
 export type {

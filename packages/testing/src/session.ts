@@ -13,7 +13,12 @@ export interface BrowserSession {
   /** The xsrf token to send with unsafe requests (`X-XSRFToken` header or `_xsrf` form field). */
   readonly xsrfToken: string;
   /** `{ cookie, 'x-xsrftoken' }`: headers for a request that should pass as this browser, unsafe methods included. */
-  readonly headers: Readonly<{ cookie: string; 'x-xsrftoken': string }>;
+  readonly headers: Readonly<{
+    /** The browser's cookies for the service. */
+    cookie: string;
+    /** The xsrf token, as scripts send it. */
+    'x-xsrftoken': string;
+  }>;
   /** The Hub OAuth token sealed inside the login cookie (for assertions, or to revoke it). */
   readonly token: string;
   /** The cookies by name. */

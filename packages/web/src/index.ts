@@ -7,6 +7,7 @@
  * Bun.serve({ fetch: hubAuthenticated((request, { hubUser }) => Response.json(hubUser)) });
  * ```
  * @packageDocumentation
+ * @module @hubauth/web
  */
 import type { HubAuth, HubUser } from '@hubauth/core';
 import { HubAuthFlow, HubCaller, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type RequestAuthState } from '@hubauth/core/adapter';
@@ -42,12 +43,25 @@ export type HubHandler<User extends HubUser | null = HubUser> = (request: Reques
 /** A `fetch` handler, as `Bun.serve`, `Deno.serve` and Next.js route handlers take it. */
 export type FetchHandler = (request: Request, env?: unknown) => Promise<Response>;
 /** The first step of a request: an answer (callback, logout, an error) or the caller's state. */
-export type Identification = { response: Response; state: null } | { response: null; state: RequestAuthState };
+export type Identification =
+  | {
+      /** The answer to send. */
+      response: Response;
+      /** No caller state: core answered. */
+      state: null;
+    }
+  | {
+      /** No answer: go on. */
+      response: null;
+      /** The caller's state, for {@link WebHubAuth.guard}. */
+      state: RequestAuthState;
+    };
 
 /** The lower-level pieces, for composing routes differently (see the README's Next.js recipe). */
 export interface WebHubAuth {
   /** The core authenticator (`HubAuth` or `HubOAuth`) and the flow around it. */
   readonly auth: HubAuth;
+  /** The flow, as in {@link WebHubAuth.auth}. */
   readonly flow: HubAuthFlow;
   /** Serves `<prefix>oauth_callback` and `<prefix>logout`, otherwise identifies the caller without rejecting anyone. */
   identify(request: Request, env?: unknown): Promise<Identification>;
@@ -65,6 +79,9 @@ export interface WebHubAuth {
  * The authenticator for several handlers that share one login (one callback, one cookie).
  * @example
  * ```ts
+ * import { hubAuth } from '@hubauth/web';
+ *
+ * // app/api/me/route.ts of a Next.js app: one login shared by every handler.
  * const hub = hubAuth();
  * export const GET = hub.protect((request, { hubUser }) => Response.json(hubUser), { hubGroups: ['staff'] });
  * ```
@@ -110,8 +127,11 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
  * `handler` with the caller otherwise.
  * @example
  * ```ts
- * Bun.serve({ fetch: hubAuthenticated((request, { hubUser }) => Response.json(hubUser)) });
- * Deno.serve(hubAuthenticated((request, { hubUser }) => new Response(`Hello ${hubUser.name}`), { hubGroups: ['staff'] }));
+ * import { hubAuthenticated } from '@hubauth/web';
+ *
+ * // Bun; on Deno: Deno.serve(handler)
+ * const handler = hubAuthenticated((request, { hubUser }) => new Response(`Hello ${hubUser.name}`), { hubGroups: ['staff'] });
+ * Bun.serve({ port: 10101, fetch: (request) => handler(request) });
  * ```
  */
 export function hubAuthenticated(handler: HubHandler, options: HubAuthenticatedWebOptions = {}): FetchHandler {

@@ -15,9 +15,17 @@ import type { HubUser } from '../types';
  *
  * @example
  * ```ts
+ * import express from 'express';
+ * import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/express';
+ *
+ * const app = express();
+ * app.use(hubAuth({ requestScopes: ['read:servers!user'] })); // asks the Hub for the scope at login
  * app.get('/servers', hubAuthenticated({ requireScopes: ['read:servers!user'] }), async (req, res) => {
- *   const { body } = await req.hubAuth.api('GET', `/users/${req.hubUser.name}`);
- *   res.json(body.servers);
+ *   const { name } = requireHubUser(req);
+ *   const caller = req.hubAuth; // set together with req.hubUser
+ *   if (!caller) throw new Error('app.use(hubAuth()) must run first');
+ *   const { body } = await caller.api<{ servers: object }>('GET', `/users/${name}`);
+ *   res.json(body?.servers ?? {});
  * });
  * ```
  */
@@ -61,7 +69,10 @@ export class HubCaller {
   }
 
   /** Without the token: what `JSON.stringify` of the carrier shows. */
-  toJSON(): { user: HubUser | null } {
+  toJSON(): {
+    /** The caller; the token stays out. */
+    user: HubUser | null;
+  } {
     return { user: this.user };
   }
 }

@@ -17,7 +17,10 @@ export interface RequestCarrier {
 }
 
 /** An object that may carry a {@link RequestCarrier}. */
-export type Carrying = { [CARRIER]?: RequestCarrier | null };
+export type Carrying = {
+  /** The carrier, under a symbol so that it never clashes with the framework's own fields. */
+  [CARRIER]?: RequestCarrier | null;
+};
 
 /** Leaves the carrier on `target` (a framework request or context). */
 export function carry(target: object, flow: HubAuthFlow, state: RequestAuthState | null): void {

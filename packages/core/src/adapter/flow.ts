@@ -48,9 +48,22 @@ export interface HubAuthenticatedOptions extends AccessPolicy {
  * response), `error` (hand the error to the framework, `errors: 'throw'`).
  */
 export type FlowStep =
-  | { type: 'next' }
-  | { type: 'respond'; response: HubResponse }
-  | { type: 'error'; error: HubAuthError };
+  | {
+      /** Go on to the application. */
+      type: 'next';
+    }
+  | {
+      /** Send core's response. */
+      type: 'respond';
+      /** The response (a redirect, the callback's result, a rendered error). */
+      response: HubResponse;
+    }
+  | {
+      /** Hand the error to the framework's error handling. */
+      type: 'error';
+      /** The error, with its `status`. */
+      error: HubAuthError;
+    };
 
 /** The policy of an upgrade without one: the service's access rules only. */
 const NO_POLICY: AccessPolicy = Object.freeze({});
@@ -73,9 +86,19 @@ function upgradePolicy(policy: AccessPolicy): AccessPolicy {
  *
  * @example
  * ```ts
+ * import type { IncomingMessage, ServerResponse } from 'node:http';
+ * import { carried, freezeGuardOptions, sendNode, type HubAuthenticatedOptions } from '@hubauth/core/adapter';
+ *
  * export function hubAuthenticated(options: HubAuthenticatedOptions = {}) {
- *   const policy = freezeGuardOptions(options);
- *   return (req, res, next) => carry(flow.guard(state, policy));
+ *   const policy = freezeGuardOptions(options); // validated once, at construction
+ *   return (req: IncomingMessage, res: ServerResponse, next: (err?: Error) => void) => {
+ *     const carrier = carried(req); // left on the request by the adapter's hubAuth()
+ *     if (!carrier) return next(new Error('hubAuth() must run before hubAuthenticated()'));
+ *     const step = carrier.flow.guard(carrier.state, policy);
+ *     if (step.type === 'next') next();
+ *     else if (step.type === 'respond') sendNode(res, step.response);
+ *     else next(step.error);
+ *   };
  * }
  * ```
  */
@@ -95,6 +118,8 @@ const NEXT: FlowStep = Object.freeze({ type: 'next' });
  *
  * @example
  * ```ts
+ * import { createHubAuth } from '@hubauth/core/adapter';
+ *
  * const auth = createHubAuth({ oauth: false }); // token-only, configured from JUPYTERHUB_*
  * ```
  */
@@ -115,7 +140,9 @@ export function createHubAuth(options: HubAuthMiddlewareOptions = {}, ownOptionN
 
 /** Per-request state an adapter keeps between `identify` and `guard`. */
 export interface RequestAuthState {
+  /** Core's view of the request. */
   request: HubRequest;
+  /** Who is calling, and how they were identified (anonymous callers too). */
   identity: Identity;
 }
 
@@ -124,9 +151,15 @@ export interface RequestAuthState {
  *
  * @example
  * ```ts
+ * import type { HubRequest } from '@hubauth/core';
+ * import { HubAuthFlow } from '@hubauth/core/adapter';
+ *
  * const flow = new HubAuthFlow({ oauth: false });
- * const state = flow.identifyCached(view) ?? (await flow.identify(view)).state;
- * const step = flow.guard(state, { hubGroups: ['staff'] }); // next | respond | error
+ *
+ * export async function staffOnly(view: HubRequest) {
+ *   const state = flow.identifyCached(view) ?? (await flow.identify(view)).state;
+ *   return flow.guard(state, { hubGroups: ['staff'] }); // next | respond | error
+ * }
  * ```
  */
 export class HubAuthFlow {
@@ -153,7 +186,12 @@ export class HubAuthFlow {
    * First step of every request: serves core's own routes, otherwise identifies the caller without
    * rejecting anyone.
    */
-  async identify(request: HubRequest): Promise<{ step: FlowStep; state: RequestAuthState | null }> {
+  async identify(request: HubRequest): Promise<{
+    /** What to do next. */
+    step: FlowStep;
+    /** The caller's state for the guards; `null` when core answered (its own routes). */
+    state: RequestAuthState | null;
+  }> {
     const route = matchRoute(this.routes, request);
     if (route) {
       try {
@@ -195,7 +233,19 @@ export class HubAuthFlow {
    * (an anonymous caller gets 401) and always a response, whatever the error mode. Resolves with
    * the caller, or with the response to refuse the upgrade with.
    */
-  async upgrade(request: HubRequest, policy: HubAuthenticatedOptions = NO_POLICY): Promise<{ caller: HubCaller } | { response: HubResponse }> {
+  async upgrade(
+    request: HubRequest,
+    policy: HubAuthenticatedOptions = NO_POLICY,
+  ): Promise<
+    | {
+        /** The caller, who passed the policy. */
+        caller: HubCaller;
+      }
+    | {
+        /** The refusal to write on the socket (401, 403, 503). */
+        response: HubResponse;
+      }
+  > {
     const { step, state } = await this.identify(request);
     if (step.type === 'respond') return { response: step.response };
     if (step.type === 'error' || !state) return { response: this.auth.renderError(step.type === 'error' ? step.error : null, request) };
@@ -210,10 +260,17 @@ export class HubAuthFlow {
    * caller, or writes the refusal (401/403/503) on the socket and resolves with `null`.
    *
    * @example
-   * ```js
+   * ```ts
+   * import { createServer } from 'node:http';
+   * import { WebSocketServer } from 'ws';
+   * import { HubAuthFlow } from '@hubauth/core/adapter';
+   *
+   * const flow = new HubAuthFlow();
+   * const wss = new WebSocketServer({ noServer: true });
+   * const server = createServer((req, res) => res.end()).listen(10101, '127.0.0.1');
    * server.on('upgrade', async (req, socket, head) => {
-   *   const caller = await auth.flow.authenticateUpgrade(req, socket);
-   *   if (caller) wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req, caller));
+   *   const caller = await flow.authenticateUpgrade(req, socket);
+   *   if (caller) wss.handleUpgrade(req, socket, head, (ws) => ws.send(`hello ${caller.user?.name}`));
    * });
    * ```
    */

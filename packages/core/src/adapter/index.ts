@@ -8,21 +8,27 @@
  *
  * @example
  * ```ts
- * import { HubAuthFlow, NodeRequestView, carry, sendNode } from '@hubauth/core/adapter';
+ * import { createServer, type IncomingMessage } from 'node:http';
+ * import type { TLSSocket } from 'node:tls';
+ * import { HubAuthFlow, NodeRequestView, sendNode, type NodeRequestHooks } from '@hubauth/core/adapter';
  *
  * const flow = new HubAuthFlow();
- * const hooks = { secure: (req) => req.socket.encrypted === true, ip: (req) => req.socket.remoteAddress };
- * http.createServer(async (req, res) => {
+ * const hooks: NodeRequestHooks<IncomingMessage> = {
+ *   secure: (req) => (req.socket as TLSSocket).encrypted === true,
+ *   ip: (req) => req.socket.remoteAddress,
+ * };
+ * createServer(async (req, res) => {
  *   const view = new NodeRequestView(req, req, hooks);
  *   const { step, state } = await flow.identify(view);
  *   if (step.type === 'respond') return sendNode(res, step.response);
  *   const guarded = flow.guard(state); // errors: 'respond' (default): next or respond
  *   if (guarded.type === 'respond') return sendNode(res, guarded.response);
  *   res.end(`hello ${state?.identity.user?.name}`);
- * });
+ * }).listen(10101, '127.0.0.1');
  * ```
  *
  * @packageDocumentation
+ * @module @hubauth/core/adapter
  */
 export { HubAuthFlow, createHubAuth, freezeGuardOptions } from './flow';
 export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOptions, RequestAuthState } from './flow';

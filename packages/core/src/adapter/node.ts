@@ -29,8 +29,11 @@ export interface NodeRequestHooks<T> {
  *
  * @example
  * ```ts
- * const hooks: NodeRequestHooks<Request> = { secure: (req) => req.secure, ip: (req) => req.ip, body: (req) => req.body };
- * const view = new NodeRequestView(req, req, hooks, req.originalUrl);
+ * import type { Request } from 'express';
+ * import { NodeRequestView, type NodeRequestHooks } from '@hubauth/core/adapter';
+ *
+ * const hooks: NodeRequestHooks<Request> = { secure: (req) => req.secure, ip: (req) => req.ip, body: (req) => req.body as unknown };
+ * export const viewOf = (req: Request) => new NodeRequestView(req, req, hooks, req.originalUrl);
  * ```
  */
 export class NodeRequestView<T> implements HubRequest {

@@ -76,11 +76,22 @@ export class WebHubRequest implements HubRequest {
   readonly method: string;
   readonly url: string;
   /** Set by {@link readXsrfField} when the form's `_xsrf` field is needed. */
-  body?: { _xsrf: string | null };
+  body?: {
+    /** The form's `_xsrf` field; `null` when it has none. */
+    _xsrf: string | null;
+  };
   rawHeaders?: readonly string[];
   private headerRecord?: HubRequestHeaders;
 
-  constructor(readonly request: Request, private readonly init: WebRequestInit = {}) {
+  /**
+   * @param request - The Web request this view reads.
+   * @param init - How to read what a `Request` does not say (the client address, a trusted proxy).
+   */
+  constructor(
+    /** The Web request this view reads. */
+    readonly request: Request,
+    private readonly init: WebRequestInit = {},
+  ) {
     this.method = request.method;
     // `Request.url` is absolute; core wants the request target (path and query).
     const href = request.url;
@@ -193,7 +204,12 @@ export async function identifyWebRequest(
   flow: HubAuthFlow,
   request: Request,
   init?: WebRequestInit,
-): Promise<{ step: FlowStep; state: RequestAuthState | null }> {
+): Promise<{
+  /** What to do next. */
+  step: FlowStep;
+  /** The caller's state for the guards; `null` when core answered (its own routes). */
+  state: RequestAuthState | null;
+}> {
   const view = new WebHubRequest(request, init);
   const cached = flow.identifyCached(view);
   if (cached) return { step: CONTINUE, state: cached };

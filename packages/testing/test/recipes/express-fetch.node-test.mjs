@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
-import { hubAuth, hubAuthenticated } from '@hubauth/express';
+import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/express';
 import { startFakeHub } from '@hubauth/testing';
 
 let hub;
@@ -16,7 +16,7 @@ before(async () => {
   hub.addUser({ name: 'alice', groups: ['staff'] });
   const app = express();
   app.use(hubAuth({ env: hub.env(), requestTimeoutMs: 500, logger: { warn() {}, error() {} } }));
-  app.get('/services/notes/', hubAuthenticated(), (req, res) => res.json({ name: req.hubUser.name }));
+  app.get('/services/notes/', hubAuthenticated(), (req, res) => res.json({ name: requireHubUser(req).name }));
   app.delete('/services/notes/notes/1', hubAuthenticated({ hubGroups: ['staff'] }), (req, res) => res.status(204).end());
   server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');

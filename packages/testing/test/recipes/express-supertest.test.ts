@@ -4,7 +4,7 @@
  */
 import express from 'express';
 import request from 'supertest';
-import { hubAuth, hubAuthenticated } from '@hubauth/express';
+import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/express';
 import { startFakeHub, type FakeHub } from '@hubauth/testing';
 
 function createApp(env: Record<string, string>) {
@@ -13,13 +13,13 @@ function createApp(env: Record<string, string>) {
   app.use(express.urlencoded({ extended: false }));
   app.use(hubAuth({ env, requestTimeoutMs: 500 }));
   app.get(prefix, hubAuthenticated(), (req, res) => {
-    res.json({ name: req.hubUser?.name });
+    res.json({ name: requireHubUser(req).name });
   });
   app.get(`${prefix}staff`, hubAuthenticated({ hubGroups: ['staff'] }), (req, res) => {
-    res.json({ name: req.hubUser?.name });
+    res.json({ name: requireHubUser(req).name });
   });
   app.post(`${prefix}notes`, hubAuthenticated(), (req, res) => {
-    res.status(201).json({ by: req.hubUser?.name });
+    res.status(201).json({ by: requireHubUser(req).name });
   });
   return app;
 }

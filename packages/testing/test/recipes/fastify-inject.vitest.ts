@@ -1,18 +1,18 @@
 /** Recipe: a Fastify service tested with `fastify.inject` and vitest against the fake Hub. */
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hubAuth, hubAuthenticated } from '@hubauth/fastify';
+import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/fastify';
 import { startFakeHub, type FakeHub } from '@hubauth/testing';
 
 async function createApp(env: Record<string, string>) {
   const app = Fastify();
   await app.register(hubAuth, { env, requestTimeoutMs: 500 });
-  app.get('/services/notes/', { preHandler: hubAuthenticated() }, async (request) => ({ name: request.hubUser?.name }));
+  app.get('/services/notes/', { preHandler: hubAuthenticated() }, async (request) => ({ name: requireHubUser(request).name }));
   app.get('/services/notes/staff', { preHandler: hubAuthenticated({ hubGroups: ['staff'] }) }, async (request) => ({
-    name: request.hubUser?.name,
+    name: requireHubUser(request).name,
   }));
   app.post('/services/notes/notes', { preHandler: hubAuthenticated() }, async (request, reply) =>
-    reply.code(201).send({ by: request.hubUser?.name }),
+    reply.code(201).send({ by: requireHubUser(request).name }),
   );
   return app;
 }

@@ -7,9 +7,9 @@ import { startFakeHub, type FakeHub } from '@hubauth/testing';
 function createApp(env: Record<string, string>) {
   const app = new Hono<HubAuthEnv>();
   app.use(hubAuth({ env, requestTimeoutMs: 500 }));
-  app.get('/services/notes/', hubAuthenticated(), (c) => c.json({ name: c.get('hubUser')?.name }));
-  app.get('/services/notes/staff', hubAuthenticated({ hubGroups: ['staff'] }), (c) => c.json({ name: c.get('hubUser')?.name }));
-  app.post('/services/notes/notes', hubAuthenticated(), (c) => c.json({ by: c.get('hubUser')?.name }, 201));
+  app.get('/services/notes/', hubAuthenticated(), (c) => c.json({ name: c.get('hubUser').name }));
+  app.get('/services/notes/staff', hubAuthenticated({ hubGroups: ['staff'] }), (c) => c.json({ name: c.get('hubUser').name }));
+  app.post('/services/notes/notes', hubAuthenticated(), (c) => c.json({ by: c.get('hubUser').name }, 201));
   return app;
 }
 

@@ -2,20 +2,20 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import request from 'supertest';
-import { hubAuth, hubAuthenticated } from '@hubauth/koa';
+import { hubAuth, hubAuthenticated, requireHubUser } from '@hubauth/koa';
 import { startFakeHub, type FakeHub } from '@hubauth/testing';
 
 function createApp(env: Record<string, string>) {
   const router = new Router({ prefix: '/services/notes' });
   router.get('/', hubAuthenticated(), (ctx) => {
-    ctx.body = { name: ctx.state.hubUser?.name };
+    ctx.body = { name: requireHubUser(ctx).name };
   });
   router.get('/staff', hubAuthenticated({ hubGroups: ['staff'] }), (ctx) => {
-    ctx.body = { name: ctx.state.hubUser?.name };
+    ctx.body = { name: requireHubUser(ctx).name };
   });
   router.post('/notes', hubAuthenticated(), (ctx) => {
     ctx.status = 201;
-    ctx.body = { by: ctx.state.hubUser?.name };
+    ctx.body = { by: requireHubUser(ctx).name };
   });
   const app = new Koa();
   app.use(hubAuth({ env, requestTimeoutMs: 500 }));
