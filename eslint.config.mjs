@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.venv*/**', '.hub-cache/**', 'coverage/**', '.tmp/**', '.cache/**', 'docs/api/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', '**/.next/**', '**/next-env.d.ts', '.tools/**', '.venv*/**', '.hub-cache/**', 'coverage/**', '.tmp/**', '.cache/**', 'docs/api/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

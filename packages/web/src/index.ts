@@ -81,9 +81,10 @@ export interface WebHubAuth {
  * ```ts
  * import { hubAuth } from '@hubauth/web';
  *
- * // app/api/me/route.ts of a Next.js app: one login shared by every handler.
+ * // Several handlers, one login (in Next.js, make it at the first request: see the README's recipe).
  * const hub = hubAuth();
- * export const GET = hub.protect((request, { hubUser }) => Response.json(hubUser), { hubGroups: ['staff'] });
+ * export const me = hub.protect((request, { hubUser }) => Response.json(hubUser));
+ * export const staff = hub.protect(() => new Response('hello staff'), { hubGroups: ['staff'] });
  * ```
  */
 export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
