@@ -45,6 +45,8 @@ const cfg = {
   floodTokens: num('BENCH_FLOOD_TOKENS', 100_000),
   floodConnections: num('BENCH_FLOOD_CONNECTIONS', 64),
   floodHubLatencyMs: num('BENCH_FLOOD_HUB_LATENCY_MS', 5),
+  floodChunks: num('BENCH_FLOOD_CHUNKS', 5),
+  floodQuietS: num('BENCH_FLOOD_QUIET_S', 4),
   memIdentities: num('BENCH_MEM_IDENTITIES', 50_000),
   maxConcurrentLookups: 16,
   maxPendingLookups: 1000,

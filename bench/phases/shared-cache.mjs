@@ -2,16 +2,20 @@
 // redis-server (Debian's, on a free loopback port, no persistence). The servers are
 // test/redis/replica.mjs processes (BUILT packages, plain node:http, HubOAuth when a client id is set).
 //
-//   flood     100,000 distinct invalid tokens at full speed from one client while a cached user, a
-//             login-cookie user and brand-new valid tokens (each from a client of its own) keep
-//             calling: their statuses and p99 against the same p99 without the flood; Hub calls in
-//             flight against the limit; the server's RSS growth.
+//   flood     100,000 distinct invalid tokens at full speed from one client (in 5 chunks, with quiet
+//             windows before, between and after them) while a cached user, a login-cookie user and
+//             brand-new valid tokens (each from a client of its own) keep calling: their statuses,
+//             and their p99 in the flood windows against the p99 in the quiet windows; Hub calls in
+//             flight against the limit; the server's RSS growth; the CPU of each process.
 //   replicas  three replicas sharing Redis: Hub calls for one token used on all three at once;
 //             revocation propagation (revoke at A → first 401 at B) p50/p99; throughput when the
 //             first level misses and Redis answers, ÷ the same server's unauthenticated route;
 //             Redis killed (and restarted) in the middle of a load run: statuses.
 //
 // Run alone (builds the helpers, starts its own fake Hub): node bench/phases/shared-cache.mjs
+// Options (environment, as for `pnpm bench`): BENCH_FLOOD_TOKENS (100000), BENCH_FLOOD_CONNECTIONS
+// (64), BENCH_FLOOD_HUB_LATENCY_MS (5), BENCH_FLOOD_CHUNKS (5), BENCH_FLOOD_QUIET_S (4),
+// BENCH_SHARED_PHASES (`flood,replicas`: which phases to run).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -19,12 +23,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { runLoad } from '../lib/load.mjs';
 import { forkHelper, startServer } from '../lib/procs.mjs';
-import { fmtBytes, fmtInt, fmtMs, fmtRatio, freePort, median, percentile, repoRoot, rssOf, sampleRss, sleep } from '../lib/util.mjs';
+import { cpuSecondsOf, fmtBytes, fmtInt, fmtMs, fmtRatio, freePort, loadAverage, median, percentile, repoRoot, rssOf, sampleRss, sleep } from '../lib/util.mjs';
 
 const replicaScript = path.join(repoRoot, 'test', 'redis', 'replica.mjs');
 const probeScript = path.join(repoRoot, 'bench', 'servers', 'flood-probe.mjs');
+const floodClientScript = path.join(repoRoot, 'bench', 'servers', 'flood-client.mjs');
 const SECRET = 'bench-shared-cache-secret-0123456789abcdef';
 const PREFIX = '/services/whoami/';
 
@@ -132,6 +138,18 @@ async function browserLogin(replica, fake, user) {
   return jar(done).join('; ');
 }
 
+/** p50/p99/max and statuses of the windows of one kind, pooled. */
+function pooled(windows, kind) {
+  const latencies = [];
+  const statuses = {};
+  for (const [name, w] of Object.entries(windows)) {
+    if (!name.startsWith(`${kind} `)) continue;
+    latencies.push(...w.latencies);
+    for (const [s, c] of Object.entries(w.statuses)) statuses[s] = (statuses[s] ?? 0) + c;
+  }
+  return { count: latencies.length, statuses, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.length ? Math.max(...latencies) : NaN };
+}
+
 const p99Row = (label, before, during) => {
   const ratio = during.p99 / before.p99;
   return {
@@ -142,15 +160,72 @@ const p99Row = (label, before, during) => {
       Number.isFinite(ratio) ? `${fmtRatio(ratio)} (${fmtMs(during.p99)} vs ${fmtMs(before.p99)})` : 'INVALID',
       `≤ ${FLOOD_P99_FACTOR}`,
       Number.isFinite(ratio) ? (ratio <= FLOOD_P99_FACTOR ? 'met' : 'missed') : 'invalid',
-      `${during.count} requests`,
+      `${during.count} requests during, ${before.count} without`,
     ],
   };
 };
 
 /**
+ * Sets a process's CPU priority (nice value) when allowed; returns whether it was set and a function
+ * that restores the previous one (when allowed: raising a priority needs privileges).
+ */
+function renice(pid, nice) {
+  let before;
+  try {
+    before = os.getPriority(pid);
+    os.setPriority(pid, nice);
+  } catch {
+    return { applied: false, restore: () => undefined };
+  }
+  return {
+    applied: true,
+    restore: () => {
+      try {
+        os.setPriority(pid, before);
+      } catch {
+        // not allowed: the process keeps the new value until it exits
+      }
+    },
+  };
+}
+
+/** CPU seconds used by each of `pids` between start() and stop(): shares of one core. */
+function cpuMeter(pids) {
+  let t0 = 0;
+  let c0 = {};
+  const shares = Object.fromEntries(Object.keys(pids).map((k) => [k, { cpu: 0, seconds: 0 }]));
+  return {
+    start() {
+      t0 = performance.now();
+      c0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSecondsOf(pid)]));
+    },
+    stop() {
+      const dt = (performance.now() - t0) / 1000;
+      for (const [k, pid] of Object.entries(pids)) {
+        shares[k].cpu += cpuSecondsOf(pid) - c0[k];
+        shares[k].seconds += dt;
+      }
+    },
+    /** Share of one core per process, e.g. {server: 0.4}. */
+    shares: () => Object.fromEntries(Object.entries(shares).map(([k, v]) => [k, v.seconds ? v.cpu / v.seconds : NaN])),
+  };
+}
+
+const pct = (x) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : '—');
+
+/**
+ * The flood beside three kinds of valid callers. The flood's 100,000 tokens go in `floodChunks`
+ * chunks, each at full speed, and quiet windows of `floodQuietS` seconds come before, between and
+ * after them: the valid callers' latencies of all flood windows are compared with those of all quiet
+ * windows, so that whatever else the machine does at the time weighs on both alike. The flood
+ * generator and the fake Hub stand for other machines: they run at a lower CPU priority (nice 10)
+ * than the server and the callers, so that on a small machine they do not take the server's core;
+ * where allowed (root), the server and the callers run at nice -5, above unrelated work on the
+ * machine, in the quiet and the flood windows alike. The CPU each process used is reported.
+ *
  * @param {object} ctx
- * @param {{ floodTokens: number, floodConnections: number, floodHubLatencyMs: number, maxConcurrentLookups: number }} ctx.cfg
- * @param {{ apiUrl: string, url: string, serviceToken: string, clientId: string, redirectUri: string, call: (op: string, args?: object) => Promise<any> }} ctx.fake
+ * @param {{ floodTokens: number, floodConnections: number, floodHubLatencyMs: number, maxConcurrentLookups: number, floodChunks?: number, floodQuietS?: number }} ctx.cfg
+ * @param {{ apiUrl: string, url: string, pid?: number, serviceToken: string, clientId: string, redirectUri: string, call: (op: string, args?: object) => Promise<any> }} ctx.fake
  * @param {object} ctx.user the fake Hub user of valid tokens
  * @param {(...args: unknown[]) => void} ctx.log
  * @returns {Promise<{ rows: string[][], lines: string[] }>}
@@ -158,13 +233,14 @@ const p99Row = (label, before, during) => {
 export async function floodPhase({ cfg, fake, user }) {
   const rows = [];
   const lines = [];
+  const chunks = Math.max(1, cfg.floodChunks ?? 5);
+  const quietMs = (cfg.floodQuietS ?? 4) * 1000;
   const tag = `f${Date.now().toString(36)}`;
   const cachedToken = `${tag}cached${Math.random().toString(36).slice(2)}`;
   await fake.call('addToken', { token: cachedToken, user });
   const freshPrefix = `${tag}fresh`;
-  const freshCount = 6000;
+  const freshCount = 12_000;
   await fake.call('addTokens', { prefix: freshPrefix, count: freshCount, user });
-  const freshTokens = Array.from({ length: freshCount }, (_, i) => `${freshPrefix}${i}`);
   const replica = await startReplica({
     label: 'flood-replica',
     fake,
@@ -175,59 +251,93 @@ export async function floodPhase({ cfg, fake, user }) {
       HUBAUTH_TEST_MAX_CONCURRENT: String(cfg.maxConcurrentLookups),
     },
   });
+  const generator = await forkHelper(floodClientScript, { label: 'flood-client' });
+  // The generator and the Hub stand for other machines: below the server. The server and the valid
+  // callers above the machine's other work when allowed (root): the same in quiet and flood windows.
+  const niced = [renice(generator.child.pid, 10), ...(fake.pid ? [renice(fake.pid, 10)] : []), renice(replica.pid, -5)];
+  let probe = null;
   try {
     const cookie = await browserLogin(replica, fake, user);
     await timedGet(`${replica.base}whoami`, { authorization: `token ${cachedToken}` });
     await fake.call('latency', { ms: cfg.floodHubLatencyMs });
-    const probe = await forkHelper(probeScript, {
+    probe = await forkHelper(probeScript, {
       label: 'flood-probe',
       env: {
         ...process.env,
         PROBE_URL: `${replica.base}whoami`,
         PROBE_TOKEN: cachedToken,
         PROBE_COOKIE: cookie,
-        PROBE_FRESH_TOKENS: JSON.stringify(freshTokens),
+        PROBE_FRESH_PREFIX: freshPrefix,
+        PROBE_FRESH_COUNT: String(freshCount),
         PROBE_INTERVAL_MS: '10',
       },
     });
-    await sleep(3000);
-    probe.child.send('mark');
-    const before = await probe.next();
+    niced.push(renice(probe.child.pid, -5));
+    const raised = niced.slice(-2).every((n) => n.applied);
+    const pids = { server: replica.pid, generator: generator.child.pid, hub: fake.pid ?? NaN, callers: probe.child.pid };
+    const quietCpu = cpuMeter(pids);
+    const floodCpu = cpuMeter(pids);
+    await sleep(2000); // warm-up, not counted
     await fake.call('reset');
     const rss0 = rssOf(replica.pid);
     const rss = sampleRss(replica.pid, 50);
-    let n = 0;
-    const started = Date.now();
-    const r = await runLoad({
-      url: `${replica.base}whoami`,
-      connections: cfg.floodConnections,
-      amount: cfg.floodTokens,
-      expectStatus: 401,
-      setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `token ${tag}junk${(n++).toString(36)}` } }),
-    });
-    const seconds = (Date.now() - started) / 1000;
+    const quiet = async (i) => {
+      probe.child.send({ window: `quiet ${i}` });
+      quietCpu.start();
+      await sleep(quietMs);
+      quietCpu.stop();
+    };
+    const statuses = {};
+    const problems = [];
+    let total = 0;
+    let floodSeconds = 0;
+    for (let i = 0; i < chunks; i++) {
+      await quiet(i);
+      const amount = Math.floor(cfg.floodTokens / chunks) + (i < cfg.floodTokens % chunks ? 1 : 0);
+      probe.child.send({ window: `flood ${i}` });
+      floodCpu.start();
+      const started = performance.now();
+      const r = await generator.call('flood', { url: `${replica.base}whoami`, connections: cfg.floodConnections, amount, prefix: `${tag}junk${i}x` });
+      floodSeconds += (performance.now() - started) / 1000;
+      floodCpu.stop();
+      total += r.total;
+      for (const [s, c] of Object.entries(r.statuses)) statuses[s] = (statuses[s] ?? 0) + c;
+      problems.push(...r.problems);
+    }
+    await quiet(chunks);
     const rssPeak = rss.stop();
+    const figures = probe.next();
     probe.child.send('stop');
-    const during = await probe.next();
+    const windows = await figures;
     await probe.stop();
+    probe = null;
     const stats = await fake.call('stats');
     await fake.call('latency', { ms: 0 });
-    const flooded = Object.entries(r.statuses).map(([s, c]) => `${s}×${fmtInt(c)}`).join(', ');
+    const flooded = Object.entries(statuses).map(([s, c]) => `${s}×${fmtInt(c)}`).join(', ');
+    const q = quietCpu.shares();
+    const f = floodCpu.shares();
     lines.push(
-      `flood: ${fmtInt(r.total)} junk requests in ${seconds.toFixed(1)} s (${flooded}), Hub calls ${fmtInt(stats.calls.user)}, max in flight ${stats.maxInFlight}, RSS +${fmtBytes(rssPeak - rss0)}`,
+      `flood: ${fmtInt(total)} junk requests in ${chunks} chunks at full speed, ${floodSeconds.toFixed(1)} s in all (${fmtInt(total / floodSeconds)}/s; ${flooded}), quiet windows ${chunks + 1} × ${quietMs / 1000} s; Hub calls ${fmtInt(stats.calls.user)}, max in flight ${stats.maxInFlight}, RSS +${fmtBytes(rssPeak - rss0)}`,
+      `flood CPU (share of one core), quiet → flood: server${raised ? ' (nice -5)' : ''} ${pct(q.server)} → ${pct(f.server)}, flood generator (nice 10) ${pct(q.generator)} → ${pct(f.generator)}, fake Hub (nice 10) ${pct(q.hub)} → ${pct(f.hub)}, valid callers${raised ? ' (nice -5)' : ''} ${pct(q.callers)} → ${pct(f.callers)}; machine load average ${loadAverage()}`,
     );
     for (const name of ['cached', 'cookie', 'fresh']) {
       const label = { cached: 'cached user', cookie: 'cookie user', fresh: 'brand-new valid token' }[name];
-      const bad = Object.entries(during[name].statuses).filter(([s]) => s !== '200');
-      const n503 = during[name].statuses['503'] ?? 0;
-      rows.push(['Flood', `${label}: 503s (non-200s)`, `${n503} (${bad.map(([s, c]) => `${s}×${c}`).join(', ') || 'none'})`, '0', n503 === 0 && bad.length === 0 ? 'met' : 'missed', `${during[name].count} requests`]);
-      rows.push(p99Row(label, before[name], during[name]).row);
-      lines.push(`flood ${label}: before p50 ${fmtMs(before[name].p50)} p99 ${fmtMs(before[name].p99)}; during p50 ${fmtMs(during[name].p50)} p99 ${fmtMs(during[name].p99)} max ${fmtMs(during[name].max)}; statuses ${JSON.stringify(during[name].statuses)}`);
+      const before = pooled(windows[name], 'quiet');
+      const during = pooled(windows[name], 'flood');
+      const bad = Object.entries(during.statuses).filter(([s]) => s !== '200');
+      const n503 = during.statuses['503'] ?? 0;
+      rows.push(['Flood', `${label}: 503s (non-200s)`, `${n503} (${bad.map(([s, c]) => `${s}×${c}`).join(', ') || 'none'})`, '0', n503 === 0 && bad.length === 0 ? 'met' : 'missed', `${during.count} requests`]);
+      rows.push(p99Row(label, before, during).row);
+      lines.push(`flood ${label}: without p50 ${fmtMs(before.p50)} p99 ${fmtMs(before.p99)} (${before.count} requests); during p50 ${fmtMs(during.p50)} p99 ${fmtMs(during.p99)} max ${fmtMs(during.max)}; statuses ${JSON.stringify(during.statuses)}`);
     }
     rows.push(['Flood', 'Hub calls in flight (max)', String(stats.maxInFlight), `≤ ${cfg.maxConcurrentLookups}`, stats.maxInFlight <= cfg.maxConcurrentLookups ? 'met' : 'missed', `${fmtInt(stats.calls.user)} Hub calls`]);
-    rows.push(['Flood', 'RSS growth (peak)', fmtBytes(rssPeak - rss0), '≤ 64 MB', rssPeak - rss0 <= FLOOD_RSS_LIMIT ? 'met' : 'missed', `${fmtInt(r.total)} junk requests, ${flooded}`]);
-    if (r.problems.length) lines.push(`flood load problems: ${r.problems.join('; ')}`);
+    rows.push(['Flood', 'RSS growth (peak)', fmtBytes(rssPeak - rss0), '≤ 64 MB', rssPeak - rss0 <= FLOOD_RSS_LIMIT ? 'met' : 'missed', `${fmtInt(total)} junk requests, ${flooded}`]);
+    rows.push(['Flood', 'server CPU during ÷ without the flood (share of one core)', `${pct(f.server)} vs ${pct(q.server)}`, 'reported', 'reported', `flood generator ${pct(f.generator)}, fake Hub ${pct(f.hub)} (both nice 10)${raised ? '; server and callers nice -5' : ''}; load average ${loadAverage()}`]);
+    if (problems.length) lines.push(`flood load problems: ${[...new Set(problems)].join('; ')}`);
   } finally {
+    if (probe) await probe.stop();
+    for (const n of niced) n.restore();
+    await generator.stop();
     await replica.stop();
   }
   return { rows, lines };
@@ -245,20 +355,21 @@ export async function replicasPhase({ fake, user }) {
     await sleep(500);
     const [a, b, c] = replicas;
 
-    // 1. One token on all three at the same moment.
+    // 1. One token on all three at once: A first, B and C within the next 10 ms (the Hub answers in
+    // 5 ms), so that some of them come while A's lookup is finishing.
     await fake.call('latency', { ms: 5 });
-    const rounds = 20;
+    const rounds = 100;
     await fake.call('addTokens', { prefix: `${tag}one`, count: rounds, user });
     await fake.call('reset');
     let bad = 0;
     for (let i = 0; i < rounds; i++) {
       const h = { authorization: `token ${tag}one${i}` };
-      const res = await Promise.all(replicas.map((r) => timedGet(`${r.base}whoami`, h)));
+      const res = await Promise.all(replicas.map((r, k) => sleep(k === 0 ? 0 : Math.floor(Math.random() * 10)).then(() => timedGet(`${r.base}whoami`, h))));
       bad += res.filter((x) => x.status !== 200).length;
     }
     const calls = (await fake.call('stats')).calls.user;
     await fake.call('latency', { ms: 0 });
-    rows.push(['Replicas', 'Hub calls for one token used on 3 replicas at once', fmtRatio(calls / rounds), '1', calls === rounds && bad === 0 ? 'met' : 'missed', `${rounds} tokens, ${calls} Hub calls, ${bad} non-200`]);
+    rows.push(['Replicas', 'Hub calls for one token used on 3 replicas at once', fmtRatio(calls / rounds), '1', calls === rounds && bad === 0 ? 'met' : 'missed', `${rounds} tokens (B and C 0–10 ms after A), ${calls} Hub calls, ${bad} non-200`]);
 
     // 2. Revocation propagation: revoke at A, time to the first 401 at B.
     const samples = [];
@@ -344,13 +455,24 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const fake = { ...helper.first, call: (op, args) => helper.call(op, args) };
   const user = { name: 'bench', groups: ['bench'], scopes: ['access:services'] };
   const log = (...args) => console.log('[shared-cache]', ...args);
-  const cfg = { floodTokens: Number(process.env.BENCH_FLOOD_TOKENS || 100_000), floodConnections: 64, floodHubLatencyMs: 5, maxConcurrentLookups: 16 };
+  const env = (name, fallback) => Number(process.env[name] || fallback);
+  const cfg = {
+    floodTokens: env('BENCH_FLOOD_TOKENS', 100_000),
+    floodConnections: env('BENCH_FLOOD_CONNECTIONS', 64),
+    floodHubLatencyMs: env('BENCH_FLOOD_HUB_LATENCY_MS', 5),
+    floodChunks: env('BENCH_FLOOD_CHUNKS', 5),
+    floodQuietS: env('BENCH_FLOOD_QUIET_S', 4),
+    maxConcurrentLookups: 16,
+  };
+  const wanted = (process.env.BENCH_SHARED_PHASES || 'flood,replicas').split(',');
+  log(`load average at the start ${loadAverage()}`);
   try {
-    for (const phase of [floodPhase, replicasPhase]) {
+    for (const phase of [floodPhase, replicasPhase].filter((p) => wanted.includes(p.name.replace(/Phase$/, '')))) {
       const { rows, lines } = await phase({ cfg, fake, user, log });
       for (const l of lines) log(l);
       for (const r of rows) log(r.join(' | '));
     }
+    log(`load average at the end ${loadAverage()}`);
   } finally {
     await helper.stop();
   }

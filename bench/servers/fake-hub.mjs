@@ -7,7 +7,7 @@
 //               {id, op: 'reset'}                            zero the counters
 //               {id, op: 'loginAs', user}                    who is signed in at the Hub (browser logins)
 //               {id, op: 'stats'}
-// Messages out: {ready: true, apiUrl} once listening, then {id, result} per message.
+// Messages out: {ready: true, pid, apiUrl} once listening, then {id, result} per message.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildDir } from '../lib/util.mjs';
@@ -47,4 +47,4 @@ process.on('disconnect', () => {
 process.on('SIGTERM', () => {
   void hub.close().then(() => process.exit(0));
 });
-process.send({ ready: true, apiUrl: hub.apiUrl, url: hub.url, serviceToken: hub.serviceToken, clientId: hub.clientId, redirectUri: hub.redirectUri });
+process.send({ ready: true, pid: process.pid, apiUrl: hub.apiUrl, url: hub.url, serviceToken: hub.serviceToken, clientId: hub.clientId, redirectUri: hub.redirectUri });

@@ -2,8 +2,9 @@
  * Acting for the user, and JupyterHub as the OAuth provider of a service on its own host, against a
  * real JupyterHub (6.x and 5.x) in headless Chromium:
  *
- * - `actor-<fw>` (Express, Koa, Fastify and Hono on Node, the Web adapter on `Bun.serve`; managed;
- *   support/actor-service.mjs), registered with
+ * - `actor-<fw>` (Express, Koa, Fastify and Hono on Node, the Web adapter on `Bun.serve`, Hono on
+ *   Bun; managed; support/actor-service.mjs; `JUPYTERHUB_COOKIE_OPTIONS` Strict and session-only, as
+ *   the Hub passes a service's `cookie_options`, which the cookies in Chromium show), registered with
  *   `oauth_client_allowed_scopes` and asking for them at login (`requestScopes`): a user logs in,
  *   and the service, with the user's own OAuth token, lists their servers and tokens, creates a token
  *   and revokes it (xsrf-protected POST/DELETE from the page); what the Hub refuses surfaces as the
@@ -11,6 +12,7 @@
  *   tokens a 404 (the Hub does not say whether they exist to a caller with filtered scopes). A user's API token in
  *   the `Authorization` header acts the same way, and a route's `requireScopes` holds it to what
  *   the token carries. The token never shows in `JSON.stringify` or `util.inspect` of `hubAuth`.
+ *   A `hubServices` guard (with `hubUsers`) lets in the service and the user it names, and no other.
  *   A websocket to the service through the proxy opens with the token header, `?token=` or the login
  *   cookie of a Chromium login, and is refused with a plain 401/403 otherwise.
  * - `?token=` on a navigation (URL tokens allowed): a login cookie session, and the same URL without
@@ -28,12 +30,22 @@ import { HUB_VERSIONS, httpRequest, repoRoot, reservePorts, startHub, type HubVe
 import { approveConsent, launchBrowser, type BrowserSession, type Page } from '../hub/browser';
 import { loginIfAsked, pageFetch, pageJson } from './support/browser-flows';
 import { withDiagnostics } from './support/fixture';
-import { FRAMEWORKS, serviceCommand, type Framework } from './support/hub-setup';
+import { runtimeBinary } from '../runtimes';
+import { FRAMEWORKS, serviceCommand } from './support/hub-setup';
+
+const ACTOR_SCRIPT = 'test/integration/support/actor-service.mjs';
+/** The actor services: one per framework (the Web adapter under Bun), and Hono on Bun too. */
+const ACTORS = [...FRAMEWORKS, 'hono-bun'] as const;
+type Actor = (typeof ACTORS)[number];
+const actorCommand = (a: Actor): string[] =>
+  a === 'hono-bun' ? [runtimeBinary('bun'), ACTOR_SCRIPT, 'hono'] : [...serviceCommand(a, ACTOR_SCRIPT), a];
+/** What the Hub passes as JUPYTERHUB_COOKIE_OPTIONS (Tornado's set_cookie arguments): Strict, session-only. */
+const COOKIE_OPTIONS = { samesite: 'Strict', expires_days: null };
 
 jest.setTimeout(180_000);
 
 const SCOPES = ['read:tokens!user', 'tokens!user', 'read:servers!user', 'read:users:name!user'];
-const actor = (fw: Framework): string => `actor-${fw}`;
+const actor = (a: Actor): string => `actor-${a}`;
 const GREEDY = 'actor-greedy';
 /** The external-oauth example in each flavour, each registered as its own client on its own origin. */
 const EXTERNALS = {
@@ -43,6 +55,9 @@ const EXTERNALS = {
 type Flavour = keyof typeof EXTERNALS;
 const FLAVOURS = Object.keys(EXTERNALS) as Flavour[];
 const secret = (): string => randomBytes(32).toString('hex');
+/** Token-only services: `robot` is named by the actors' `hubServices` guard, `intruder` is not; both hold `access:services`. */
+const ROBOT_TOKEN = secret();
+const INTRUDER_TOKEN = secret();
 
 /** The environment of JupyterHub's examples/external-oauth/launch-service.sh, for our Hub. */
 function recipeEnv(hub: RunningHub, serviceUrl: string, apiToken: string, clientId: string): Record<string, string> {
@@ -137,14 +152,15 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
         users: ['alice', 'bob'],
         roles: [{ name: 'service-users', scopes: ['access:services'], users: ['alice', 'bob'] }],
         services: [
-          ...FRAMEWORKS.map((fw) => ({
+          ...ACTORS.map((fw) => ({
             name: actor(fw),
             managed: {
-              command: [...serviceCommand(fw, 'test/integration/support/actor-service.mjs'), fw],
+              command: actorCommand(fw),
               cwd: repoRoot,
               env: {
                 HUBAUTH_COOKIE_SECRET: cookieSecret,
                 JUPYTERHUB_ALLOW_TOKEN_IN_URL: '1',
+                JUPYTERHUB_COOKIE_OPTIONS: JSON.stringify(COOKIE_OPTIONS),
                 ACTOR_REQUEST_SCOPES: JSON.stringify(SCOPES),
               },
             },
@@ -165,6 +181,8 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
             managed: { command: [process.execPath, 'examples/express/my-servers.mjs'], cwd: repoRoot, env: { HUBAUTH_COOKIE_SECRET: cookieSecret } },
             oauthClientAllowedScopes: ['read:servers!user', 'read:tokens!user', 'tokens!user'],
           },
+          { name: 'robot', apiToken: ROBOT_TOKEN, scopes: ['access:services'] },
+          { name: 'intruder', apiToken: INTRUDER_TOKEN, scopes: ['access:services'] },
           ...FLAVOURS.map((f) => ({
             name: EXTERNALS[f].name,
             external: { apiToken: externalTokens[f], oauthClientId: EXTERNALS[f].clientId, oauthRedirectUri: `${externalUrls[f] as string}/oauth_callback` },
@@ -217,13 +235,19 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
     await page.waitForURL(landing, { timeout: 10_000 });
   }
 
-  test.each(FRAMEWORKS)("%s: as the logged-in user, lists their servers and tokens, creates and revokes a token; the Hub's refusals pass as 403/404", (fw) =>
+  test.each(ACTORS)("%s: as the logged-in user, lists their servers and tokens, creates and revokes a token; the Hub's refusals pass as 403/404", (fw) =>
     scenario(async ({ hub: h, page }) => {
       const base = `${h.publicUrl}/services/${actor(fw)}/`;
       await login(page, h, `${base}mine`, 'alice');
       const before = await pageJson<{ name: string; servers: string[]; tokens: string[] }>(page);
       expect(before.name).toBe('alice');
       expect(Array.isArray(before.servers)).toBe(true);
+      // JUPYTERHUB_COOKIE_OPTIONS: the login and xsrf cookies are SameSite=Strict and end with the browser session.
+      const jar = await page.context().cookies(base);
+      expect(jar.find((c) => c.name === `service-${actor(fw)}`)).toEqual(
+        expect.objectContaining({ sameSite: 'Strict', expires: -1, httpOnly: true, path: `/services/${actor(fw)}/` }),
+      );
+      expect(jar.find((c) => c.name === '_xsrf')).toEqual(expect.objectContaining({ sameSite: 'Strict' }));
       // The OAuth token the service acts with is among alice's tokens, with the scopes asked for.
       const tokens = await h.api<{ api_tokens: Array<{ id: string; scopes: string[]; oauth_client?: string }> }>('GET', '/users/alice/tokens');
       const oauthToken = tokens.body.api_tokens.find((t) => t.oauth_client === `JupyterHub service ${actor(fw)}`);
@@ -260,7 +284,7 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
     })(),
   );
 
-  test.each(FRAMEWORKS)("%s: a user's API token in the header acts as that user; requireScopes holds it to its scopes", (fw) =>
+  test.each(ACTORS)("%s: a user's API token in the header acts as that user; requireScopes holds it to its scopes", (fw) =>
     scenario(async ({ hub: h }) => {
       const base = `${h.publicUrl}/services/${actor(fw)}/`;
       const full = await h.createUserToken('alice', { scopes: [`access:services!service=${actor(fw)}`, 'read:tokens!user', 'read:users:name!user'] });
@@ -276,7 +300,24 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
     })(),
   );
 
-  test.each(FRAMEWORKS)('%s: a websocket through the proxy: token header, ?token=, the login cookie (Chromium); none → 401, no access → 403', (fw) =>
+  test.each(ACTORS)('%s: hubServices and hubUsers together: the service robot and the user alice pass, the service intruder and bob get 403', (fw) =>
+    scenario(async ({ hub: h }) => {
+      const url = `${h.publicUrl}/services/${actor(fw)}/robots`;
+      const as = (token: string) => httpRequest(url, { headers: { authorization: `token ${token}` } });
+      const robot = await as(ROBOT_TOKEN);
+      expect(robot.status).toBe(200);
+      expect(robot.json).toEqual(expect.objectContaining({ kind: 'service', name: 'robot' }));
+      const intruder = await as(INTRUDER_TOKEN);
+      expect(intruder.status).toBe(403);
+      expect(intruder.text).toContain('not one of the services allowed here');
+      const access = [`access:services!service=${actor(fw)}`];
+      const alice = await as(await h.createUserToken('alice', { scopes: access }));
+      expect([alice.status, (alice.json as { name?: string }).name]).toEqual([200, 'alice']);
+      expect((await as(await h.createUserToken('bob', { scopes: access }))).status).toBe(403);
+    })(),
+  );
+
+  test.each(ACTORS)('%s: a websocket through the proxy: token header, ?token=, the login cookie (Chromium); none → 401, no access → 403', (fw) =>
     scenario(async ({ hub: h, page }) => {
       const base = `${h.publicUrl}/services/${actor(fw)}/`;
       const wsUrl = `${base.replace(/^http/, 'ws')}ws`;
@@ -304,7 +345,7 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
     })(),
   );
 
-  test.each(FRAMEWORKS)('%s: ?token= on a navigation starts a login cookie session and drops the token from the URL', (fw) =>
+  test.each(ACTORS)('%s: ?token= on a navigation starts a login cookie session and drops the token from the URL', (fw) =>
     scenario(async ({ hub: h, page, browser: b }) => {
       const base = `${h.publicUrl}/services/${actor(fw)}/`;
       const token = await h.createUserToken('bob', { scopes: [`access:services!service=${actor(fw)}`] });

@@ -8,7 +8,7 @@ import { parseCookieHeader, sessionIdOf } from './cookies';
 import { ForbiddenError, HubUnavailableError, XsrfError, isHubAuthError, type HubAuthError } from './errors';
 import { attachCallerToken } from './hub-api';
 import type { UserLookup } from './lookup';
-import { isForeignWebsocketOrigin, isWebsocket, pathOf } from './request';
+import { isForeignWebsocketOrigin, isWebsocket, needsXsrfCheck, pathOf } from './request';
 import type { Session } from './session';
 import { extractToken, type TokenSource } from './token';
 import type { HubRequest, HubUser } from './types';
@@ -174,9 +174,28 @@ export function sessionCookie(
       return identity;
     },
     cached(request) {
-      // Without a login cookie there is nothing to wait for; with one, the xsrf gate and the lookup are asynchronous.
       if (request.headers.cookie === undefined || skip(request)) return null;
-      return session.read(parseCookieHeader(request.headers.cookie)) === null ? null : undefined;
+      const pairs = parseCookieHeader(request.headers.cookie);
+      const opened = session.read(pairs);
+      if (opened === null) return null;
+      // The common case without waiting (and without opening the cookie twice): a valid, current
+      // login cookie whose identity is cached, on a request the xsrf rule lets through without a
+      // token. Anything else (a cookie to clear or re-issue, a websocket, an xsrf check, a lookup)
+      // takes identify().
+      if (typeof opened === 'string' || opened.stale || isWebsocket(request) || needsXsrfCheck(request)) return undefined;
+      const user = lookup.cached(opened.token, sessionIdOf(request.headers));
+      if (!user) return undefined;
+      const xsrf = session.xsrfFor(request, pairs, opened.token);
+      const identity: Identity = {
+        user,
+        source: 'cookie',
+        error: null,
+        rejected: false,
+        setCookies: xsrf.setCookie ? [xsrf.setCookie] : [],
+        xsrfToken: xsrf.token,
+      };
+      attachCallerToken(identity, opened.token);
+      return identity;
     },
   };
 }

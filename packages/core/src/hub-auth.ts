@@ -245,13 +245,21 @@ export class HubAuth {
       if (login && (mode === 'login' || (mode === 'auto' && isNavigation(request)))) {
         return { action: 'redirect', response: login.begin(request, request.url) };
       }
-      return {
-        action: 'deny',
-        error: new UnauthenticatedError(
-          identity.rejected ? 'The token is invalid or expired' : 'Authentication required',
-          { realm: this.config.servicePrefix, invalidToken: identity.rejected },
-        ),
-      };
+      // A 401 is an answer, not a fault: no stack trace is captured (under a flood of invalid tokens,
+      // capturing it cost more than the rest of the refusal).
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      try {
+        return {
+          action: 'deny',
+          error: new UnauthenticatedError(
+            identity.rejected ? 'The token is invalid or expired' : 'Authentication required',
+            { realm: this.config.servicePrefix, invalidToken: identity.rejected },
+          ),
+        };
+      } finally {
+        Error.stackTraceLimit = limit;
+      }
     }
     const denial = this.memo.denial(user, policy);
     if (denial) {

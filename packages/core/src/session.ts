@@ -100,15 +100,24 @@ export class Session {
   }
 
   /**
+   * The session's xsrf token, and the xsrf cookie to set when the browser has no valid one; no
+   * check. Enough for requests that JupyterHub's rule lets through without a token ({@link needsXsrfCheck}).
+   */
+  xsrfFor(request: HubRequest, pairs: CookiePairs, sessionToken: string): XsrfCheck {
+    const existing = this.xsrf.fromCookies(pairs, sessionToken);
+    const token = existing ?? this.xsrf.issue(sessionToken);
+    return { token, setCookie: existing ? null : this.cookies.xsrf(token, request), error: null };
+  }
+
+  /**
    * The xsrf gate, run before the Hub is asked (a forged request costs no lookup): the session's
    * xsrf token (issued when the browser has no valid one) and, when JupyterHub's rule asks for it
    * ({@link needsXsrfCheck}: unsafe methods, a page's `fetch()`, `no-cors` loads from elsewhere),
    * whether the request submitted it.
    */
   async checkXsrf(request: HubRequest, pairs: CookiePairs, sessionToken: string): Promise<XsrfCheck> {
-    const existing = this.xsrf.fromCookies(pairs, sessionToken);
-    const token = existing ?? this.xsrf.issue(sessionToken);
-    const check: XsrfCheck = { token, setCookie: existing ? null : this.cookies.xsrf(token, request), error: null };
+    const check = this.xsrfFor(request, pairs, sessionToken);
+    const existing = check.setCookie === null ? check.token : null;
     if (!needsXsrfCheck(request)) return check;
     const submitted = await readSubmittedXsrfToken(request);
     const method = request.method.toUpperCase();

@@ -772,6 +772,34 @@ describe('xsrf', () => {
 });
 
 describe('the login cookie', () => {
+  it('identifies a cached user without waiting, exactly as identify() does, when no xsrf check applies', async () => {
+    const auth = makeOAuth();
+    const browser = new Browser();
+    await login(auth, hub, browser, alice);
+    const page = browser.navigate(`${PREFIX}page`);
+    // Not looked up yet (the login itself cached it): the same answer both ways.
+    const slow = await identify(auth, page);
+    const fast = auth.authenticateCached(page);
+    expect(fast).toEqual(slow);
+    expect(fast?.user?.name).toBe('alice');
+    expect(fast?.source).toBe('cookie');
+    expect(fast?.xsrfToken).toBe(xsrfOf(browser));
+    // Without its xsrf cookie, the browser gets one, as from identify().
+    const bare = new Browser();
+    bare.jar.set(COOKIE, browser.jar.get(COOKIE) ?? '');
+    const issued = auth.authenticateCached(bare.navigate(`${PREFIX}page`));
+    expect(issued?.user?.name).toBe('alice');
+    expect(cookieNamed(issued as Identity, '_xsrf')).toBeDefined();
+    // A page's fetch() (xsrf check), an unsafe method, a websocket, or an identity not cached: identify().
+    expect(auth.authenticateCached(browser.request(`${PREFIX}api`, { headers: { 'sec-fetch-mode': 'cors' } }))).toBeUndefined();
+    expect(auth.authenticateCached(browser.request(`${PREFIX}api`, { method: 'POST' }))).toBeUndefined();
+    expect(auth.authenticateCached(browser.request(`${PREFIX}ws`, { headers: { upgrade: 'websocket', connection: 'upgrade' } }))).toBeUndefined();
+    auth.invalidate(tokenInSessionCookie(SECRET, COOKIE, browser.jar.get(COOKIE) ?? '') ?? '');
+    expect(auth.authenticateCached(page)).toBeUndefined();
+    // A forged cookie is never identified here.
+    expect(auth.authenticateCached(request(`${PREFIX}page`, { headers: { cookie: `${COOKIE}=forged.value` } }))).toBeUndefined();
+  });
+
   it('is cleared, without a Hub call, when forged', async () => {
     const auth = makeOAuth();
     const identity = await identify(auth, request(`${PREFIX}api`, { headers: { cookie: `${COOKIE}=forged.value` } }));

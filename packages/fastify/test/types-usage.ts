@@ -3,10 +3,8 @@
  * Fastify 5 (the workspace's `fastify`) and against Fastify 4's own declarations.
  */
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
+import type { Assert, Equal } from '../../../test/contract/typing';
 import defaultExport, { HubAuth, hubAuth, hubAuthenticated, type FastifyHubAuth, type HubAuthGuard, type HubAuthMiddlewareOptions, type HubUser } from '../src';
-
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-type Assert<T extends true> = T;
 
 export type Checks = [
   Assert<Equal<FastifyRequest['hubUser'], HubUser | null>>,

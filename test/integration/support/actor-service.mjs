@@ -1,6 +1,6 @@
 // A managed test service that acts for its caller through `hubAuth.api(...)`, in Express, Koa,
-// Fastify or Hono on Node (`node actor-service.mjs <express|koa|fastify|hono>`), or in the Web adapter
-// served by `Bun.serve` (`bun actor-service.mjs web`):
+// Fastify or Hono on Node (`node actor-service.mjs <express|koa|fastify|hono>`), or on Bun in Hono or
+// the Web adapter served by `Bun.serve` (`bun actor-service.mjs <hono|web>`):
 //
 //   GET    <prefix>              the caller (any caller with the service's access scope)
 //   GET    <prefix>mine          the caller's own model (servers) and token ids, read with THEIR token
@@ -11,6 +11,7 @@
 //   GET    <prefix>tls           which JUPYTERHUB_SSL_* variables and API URL the Hub gave this service
 //   WS     <prefix>ws            a websocket: on connection, {"name": <caller>, "act": <name from hubAuth.api>}
 //   GET    <prefix>leak          whether JSON or inspect of hubAuth (what a careless handler logs) shows the token
+//   GET    <prefix>robots        the caller, guarded { hubServices: ['robot'], hubUsers: ['alice'] }
 //
 // Scopes asked for at login come from ACTOR_REQUEST_SCOPES (JSON list). It loads the BUILT packages.
 import { createRequire } from 'node:module';
@@ -22,6 +23,7 @@ const prefix = process.env.JUPYTERHUB_SERVICE_PREFIX ?? '/';
 const options = {};
 if (process.env.ACTOR_REQUEST_SCOPES) options.requestScopes = JSON.parse(process.env.ACTOR_REQUEST_SCOPES);
 const mineGuard = { requireScopes: ['read:tokens!user'] };
+const robotsGuard = { hubServices: ['robot'], hubUsers: ['alice'] };
 const { hostname, port } = new URL(process.env.JUPYTERHUB_SERVICE_URL ?? 'http://127.0.0.1:10108');
 const listening = () => console.log(`actor-service (${framework}) listening on ${hostname}:${port}${prefix}`);
 
@@ -108,6 +110,7 @@ if (framework === 'express') {
   app.get(`${prefix}users`, hubAuthenticated(), run((req) => actions.allUsers(req.hubAuth)));
   app.get(`${prefix}leak`, hubAuthenticated(), (req, res) => res.json(actions.leak(req.hubAuth)));
   app.get(`${prefix}tls`, hubAuthenticated(), (req, res) => res.json(actions.tls()));
+  app.get(`${prefix}robots`, hubAuthenticated(robotsGuard), (req, res) => res.json(req.hubUser));
   app.use((err, req, res, _next) => res.status(statusOf(err)).json(errorBody(err)));
   serveWebsocket(app.listen(Number(port), hostname, listening), auth);
 } else if (framework === 'koa') {
@@ -146,6 +149,9 @@ if (framework === 'express') {
   router.get(`${prefix}leak`, hubAuthenticated(), (ctx) => {
     ctx.body = actions.leak(ctx.state.hubAuth);
   });
+  router.get(`${prefix}robots`, hubAuthenticated(robotsGuard), (ctx) => {
+    ctx.body = ctx.state.hubUser;
+  });
   const auth = hubAuth(options);
   app.use(auth).use(router.routes());
   serveWebsocket(app.listen(Number(port), hostname, listening), auth);
@@ -167,12 +173,13 @@ if (framework === 'express') {
   app.get(`${prefix}users/:name/tokens`, { preHandler: hubAuthenticated() }, (request) => actions.othersTokens(request.hubAuth, request.params.name));
   app.get(`${prefix}users`, { preHandler: hubAuthenticated() }, (request) => actions.allUsers(request.hubAuth));
   app.get(`${prefix}leak`, { preHandler: hubAuthenticated() }, async (request) => actions.leak(request.hubAuth));
+  app.get(`${prefix}robots`, { preHandler: hubAuthenticated(robotsGuard) }, async (request) => request.hubUser);
   await app.listen({ host: hostname, port: Number(port) });
   listening();
 } else if (framework === 'hono') {
   const { Hono } = require('hono');
-  const { serve, upgradeWebSocket } = require('@hono/node-server');
-  const { WebSocketServer } = require('ws');
+  // Node: @hono/node-server's websocket support (a `ws` server given to serve()); Bun: hono/bun.
+  const { upgradeWebSocket } = globalThis.Bun ? require('hono/bun') : require('@hono/node-server');
   const { hubAuth, hubAuthenticated } = require('@hubauth/hono');
   const app = new Hono();
   app.onError((err, c) => c.json(errorBody(err), statusOf(err)));
@@ -193,7 +200,14 @@ if (framework === 'express') {
   app.get(`${prefix}users/:name/tokens`, hubAuthenticated(), async (c) => c.json(await actions.othersTokens(c.get('hubAuth'), c.req.param('name'))));
   app.get(`${prefix}users`, hubAuthenticated(), async (c) => c.json(await actions.allUsers(c.get('hubAuth'))));
   app.get(`${prefix}leak`, hubAuthenticated(), (c) => c.json(actions.leak(c.get('hubAuth'))));
-  serve({ fetch: app.fetch, hostname, port: Number(port), websocket: { server: new WebSocketServer({ noServer: true }) } }, listening);
+  app.get(`${prefix}robots`, hubAuthenticated(robotsGuard), (c) => c.json(c.get('hubUser')));
+  if (globalThis.Bun) {
+    Bun.serve({ hostname, port: Number(port), fetch: app.fetch, websocket: require('hono/bun').websocket });
+    listening();
+  } else {
+    const { WebSocketServer } = require('ws');
+    require('@hono/node-server').serve({ fetch: app.fetch, hostname, port: Number(port), websocket: { server: new WebSocketServer({ noServer: true }) } }, listening);
+  }
 } else if (framework === 'web' && globalThis.Bun) {
   const { hubAuth } = require('@hubauth/web');
   const hub = hubAuth({ ...options, trustProxy: true });
@@ -208,6 +222,7 @@ if (framework === 'express') {
     ['GET', 'users/:name/tokens', ({ hubAuth: caller }, _, name) => actions.othersTokens(caller, name).then(json)],
     ['GET', 'users', ({ hubAuth: caller }) => actions.allUsers(caller).then(json)],
     ['GET', 'leak', ({ hubAuth: caller }) => json(actions.leak(caller))],
+    ['GET', 'robots', ({ hubUser }) => json(hubUser)],
     // Bun upgrades inside the fetch handler, after the guard let the caller through; the socket
     // carries the caller as its data. A refusal (401/403/503) is the guard's plain response.
     ['GET', 'ws', ({ hubAuth: caller, env: server }, request) =>
@@ -228,11 +243,11 @@ if (framework === 'express') {
     return new Response('Not Found', { status: 404 });
   };
   const guarded = hub.protect(handler);
-  const mine = hub.protect(handler, mineGuard);
+  const guards = { [`${prefix}mine`]: hub.protect(handler, mineGuard), [`${prefix}robots`]: hub.protect(handler, robotsGuard) };
   Bun.serve({
     hostname,
     port: Number(port),
-    fetch: (request, server) => (new URL(request.url).pathname === `${prefix}mine` ? mine : guarded)(request, server),
+    fetch: (request, server) => (guards[new URL(request.url).pathname] ?? guarded)(request, server),
     websocket: {
       open(ws) {
         greeting(ws.data.caller).then((text) => ws.send(text), () => ws.close(1011));
@@ -242,6 +257,6 @@ if (framework === 'express') {
   });
   listening();
 } else {
-  console.error(`usage: node actor-service.mjs express|koa|fastify|hono, bun actor-service.mjs web (got ${String(framework)})`);
+  console.error(`usage: node actor-service.mjs express|koa|fastify|hono, bun actor-service.mjs hono|web (got ${String(framework)})`);
   process.exit(2);
 }
