@@ -16,6 +16,7 @@ import { runLoad } from './lib/load.mjs';
 import { forkHelper, killAllChildren, startServer } from './lib/procs.mjs';
 import { parseTarget, runtimeCommand } from './lib/runtimes.mjs';
 import { cacheHitRows } from './phases/cache-hit.mjs';
+import { measureInProcess } from './inprocess.mjs';
 import {
   cpuSecondsOf,
   fmtBytes,
@@ -48,6 +49,7 @@ const cfg = {
   floodChunks: num('BENCH_FLOOD_CHUNKS', 5),
   floodQuietS: num('BENCH_FLOOD_QUIET_S', 4),
   memIdentities: num('BENCH_MEM_IDENTITIES', 50_000),
+  inProcessPairs: num('BENCH_INPROCESS_PAIRS', 200),
   maxConcurrentLookups: 16,
   maxPendingLookups: 1000,
   frameworks: (process.env.BENCH_FRAMEWORKS ?? 'express,koa,fastify,hono,web-bun,web-deno').split(',').filter(Boolean),
@@ -621,6 +623,12 @@ if (memory.cacheSize !== memWarm + cfg.memIdentities) memory.problems.push(`cach
 log(`memory: ${fmtInt(memory.perIdentity)} bytes per cached identity (the model alone: ${fmtInt(memory.perModel)} bytes; Hub reply ${memory.replyBytes} bytes)`);
 await memProc.stop();
 
+// In-process cost (bench/inprocess.mjs): what authentication adds to a cached request, with no
+// sockets and no load generator competing for the cores; the headline of the cache-hit table.
+const inProcessFrameworks = frameworks.filter((fw) => parseTarget(fw).runtime === 'node');
+log(`in-process phase: ${inProcessFrameworks.join(', ')}, bare and guarded, paired runs`);
+const inProcess = (await measureInProcess({ frameworks: inProcessFrameworks, rounds: cfg.inProcessPairs })).results;
+
 // Proxy phase (bench/phases/proxy.mjs): hubauth-proxy vs configurable-http-proxy vs direct, same upstream.
 log(`proxy phase: hubauth-proxy, configurable-http-proxy and direct, ${cfg.rounds} interleaved rounds`);
 const proxy = await proxyPhase({ cfg, fakeApiUrl, fakeCall: (op, args) => fake.call(op, args), user: fakeUser, log }).catch((err) => ({
@@ -650,7 +658,7 @@ const rows = [];
 const atLeast = (value, target) => (Number.isFinite(value) ? (value >= target ? 'met' : `missed by ${fmtRatio(target - value)} (${Math.round((1 - value / target) * 100)}% short)`) : 'invalid');
 const rateDetail = (...parts) => parts.map(([label, s]) => `${label} ${s.valid ? fmtInt(s.rps) : 'INVALID'} req/s`).join(', ');
 
-rows.push(...cacheHitRows({ frameworks, warm, targets: TARGETS, parseTarget }));
+rows.push(...cacheHitRows({ frameworks, warm, inProcess, targets: TARGETS, parseTarget }));
 const py = warm['python:whoami'];
 for (const fw of frameworks) {
   const whoami = warm[`${fw}:whoami`];

@@ -3,15 +3,16 @@
 // runtime, same route, same body, same load, same run).
 //
 // Headline: the server CPU that authentication adds to one cached request, (guarded − bare) µs of
-// server CPU per request. On a shared machine it is far steadier than req/s, and it compares directly
-// with what Python's HubAuthenticated adds (about 210–290 µs per request on these machines). Beside it,
-// the throughput ratio guarded ÷ bare.
+// CPU per request, measured in process (bench/inprocess.mjs: no sockets, no load generator sharing
+// the cores, many short paired runs) where the framework runs on Node. It compares directly with
+// what Python's HubAuthenticated adds (about 210–290 µs per request on these machines). Beside it,
+// the same difference from the load runs' server CPU, and the throughput ratio guarded ÷ bare.
 import { fmtInt, fmtRatio } from '../lib/util.mjs';
 
 const rate = (label, s) => `${label} ${s.valid ? fmtInt(s.rps) : 'INVALID'} req/s`;
 
 /** Table rows `[section, figure, measured, target, verdict, from]` for the cache-hit section. */
-export function cacheHitRows({ frameworks, warm, targets, parseTarget }) {
+export function cacheHitRows({ frameworks, warm, inProcess = {}, targets, parseTarget }) {
   const rows = [];
   for (const fw of frameworks) {
     const bare = warm[`${fw}:bare`];
@@ -20,14 +21,29 @@ export function cacheHitRows({ frameworks, warm, targets, parseTarget }) {
     const onNode = parseTarget(fw).runtime === 'node';
     const valid = bare.valid && guarded.valid;
 
+    const own = inProcess[fw];
+    if (own) {
+      const ok = Number.isFinite(own.added);
+      rows.push([
+        'Cache-hit overhead',
+        `${fw}: CPU that authentication adds per cached request, in process (guarded − bare)`,
+        ok ? `${fmtRatio(own.added, 1)} µs` : 'INVALID',
+        `≤ ${targets.addedCpuUs} µs`,
+        !ok ? 'invalid' : own.added <= targets.addedCpuUs ? 'met' : `missed by ${fmtRatio(own.added - targets.addedCpuUs, 1)} µs`,
+        `guarded ${fmtRatio(own.guarded, 1)} µs, bare ${fmtRatio(own.bare, 1)} µs of CPU per request (medians of ${own.rounds.length} paired runs)`,
+      ]);
+    }
+
     const added = guarded.cpuPerRequestUs - bare.cpuPerRequestUs;
     const cpuOk = valid && Number.isFinite(added);
-    const cpuVerdict = !cpuOk ? 'invalid' : !onNode ? 'reported' : added <= targets.addedCpuUs ? 'met' : `missed by ${fmtRatio(added - targets.addedCpuUs, 1)} µs`;
+    // Where the in-process figure carries the target, the load runs' difference is reported beside it.
+    const cpuTarget = onNode && !own;
+    const cpuVerdict = !cpuOk ? 'invalid' : !cpuTarget ? 'reported' : added <= targets.addedCpuUs ? 'met' : `missed by ${fmtRatio(added - targets.addedCpuUs, 1)} µs`;
     rows.push([
       'Cache-hit overhead',
-      `${fw}: server CPU that authentication adds per cached request (guarded − bare)`,
+      `${fw}: server CPU that authentication adds per cached request, under load (guarded − bare)`,
       cpuOk ? `${fmtRatio(added, 1)} µs` : 'INVALID',
-      onNode ? `≤ ${targets.addedCpuUs} µs` : '—',
+      cpuTarget ? `≤ ${targets.addedCpuUs} µs` : '—',
       cpuVerdict,
       `guarded ${fmtRatio(guarded.cpuPerRequestUs, 1)} µs, bare ${fmtRatio(bare.cpuPerRequestUs, 1)} µs of server CPU per request (medians of the same rounds)`,
     ]);

@@ -6,7 +6,7 @@
 import type { HubAuthConfig, HubOAuthConfig } from './config';
 import { parseCookieHeader, sessionIdOf } from './cookies';
 import { ForbiddenError, HubUnavailableError, XsrfError, isHubAuthError, type HubAuthError } from './errors';
-import { attachCallerToken } from './hub-api';
+import { attachCallerToken, CallerToken } from './hub-api';
 import type { UserLookup } from './lookup';
 import { isForeignWebsocketOrigin, isWebsocket, needsXsrfCheck, pathOf } from './request';
 import type { Session } from './session';
@@ -38,6 +38,12 @@ export interface Identity {
    * `_persist_url_token_if_set`).
    */
   persistUrlToken?: UrlTokenPersistence;
+  /**
+   * The token the caller proved their identity with, for calls to the Hub on their behalf
+   * (`HubAuth.apiRequestAs`); shown as `[redacted]` by `JSON.stringify` and not at all by
+   * `util.inspect`. Absent for anonymous callers.
+   */
+  credential?: CallerToken;
 }
 
 /** The answer that turns a `?token=` navigation into a login cookie session. */
@@ -53,7 +59,7 @@ export type UrlTokenPersister = (token: string, request: HubRequest) => UrlToken
 
 /** A caller with no credential. */
 export function anonymous(): Identity {
-  return { user: null, source: null, error: null, rejected: false, setCookies: [], xsrfToken: null };
+  return { user: null, source: null, error: null, rejected: false, setCookies: [], xsrfToken: null, credential: undefined };
 }
 
 /** One kind of credential a request may carry. */
@@ -103,9 +109,15 @@ export function headerToken(lookup: UserLookup, config: Pick<HubAuthConfig, 'all
       if (found.source === 'url' && persist) return undefined;
       const user = lookup.cached(found.token, sessionIdOf(request.headers));
       if (user === undefined) return undefined;
-      const identity: Identity = { user, source: found.source, error: null, rejected: user === null, setCookies: [], xsrfToken: null };
-      if (user) attachCallerToken(identity, found.token);
-      return identity;
+      return {
+        user,
+        source: found.source,
+        error: null,
+        rejected: user === null,
+        setCookies: [],
+        xsrfToken: null,
+        credential: user ? new CallerToken(found.token) : undefined,
+      };
     },
   };
 }

@@ -5,6 +5,7 @@
  * `util.inspect` nor a log line can reach it.
  */
 import { HubApiError, HubUnavailableError, InvalidRequestError, ServiceCredentialsError } from './errors';
+import type { Identity } from './credentials';
 import type { HubClient } from './hub-client';
 
 /** A successful Hub API reply. */
@@ -97,16 +98,35 @@ export async function callHubApi<T>(
   }
 }
 
-// The caller's token, kept beside (not inside) the object that carries it: nothing that serialises
-// or inspects the carrier can show it, and it goes away with the carrier.
-const callerTokens = new WeakMap<object, string>();
+/**
+ * A caller's Hub token, held in a private field: `JSON.stringify`, `util.inspect` and log lines of
+ * whatever carries it (an {@link Identity}) show no token. A class rather than a side table keyed
+ * by the carrier: one small object per request, nothing for the garbage collector to track weakly.
+ */
+export class CallerToken {
+  readonly #value: string;
 
-/** Attaches the caller's token to a per-request object. */
-export function attachCallerToken(holder: object, token: string): void {
-  callerTokens.set(holder, token);
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  /** The token itself, for a call to the Hub made on the caller's behalf. */
+  reveal(): string {
+    return this.#value;
+  }
+
+  /** What `JSON.stringify` shows in its place. */
+  toJSON(): string {
+    return '[redacted]';
+  }
 }
 
-/** The caller's token attached to `holder`, if any. */
-export function callerToken(holder: object): string | undefined {
-  return callerTokens.get(holder);
+/** Attaches the caller's token to the identity it proved. */
+export function attachCallerToken(identity: Pick<Identity, 'credential'>, token: string): void {
+  identity.credential = new CallerToken(token);
+}
+
+/** The caller's token attached to `identity`, if any. */
+export function callerToken(identity: Pick<Identity, 'credential'>): string | undefined {
+  return identity.credential?.reveal();
 }

@@ -29,6 +29,7 @@ export type { ErrorMode, FlowStep, HubAuthenticatedOptions, HubAuthMiddlewareOpt
 export { HubCaller } from './adapter/caller';
 export { resolveCookieOptions } from './cookie-options';
 export type { CookieOptions, ResolvedCookieOptions } from './cookie-options';
+export { CallerToken } from './hub-api';
 export type { HubApi, HubApiResponse } from './hub-api';
 export { requestableScopeProblem, resolveOwnerScopes, resolveRequestedScopes } from './requested-scopes';
 export { refuseUpgrade, upgradeRequest } from './upgrade';

@@ -4,7 +4,7 @@
  * into a login cookie, `cookieOptions`, and the configuration of a service on its own origin.
  */
 import { inspect } from 'node:util';
-import { startFakeHub, type FakeHub, type FakeUser } from '@hubauth/testing';
+import type { FakeUser } from '@hubauth/testing';
 import { HubCaller } from '../src/adapter';
 import { ConfigError, HubApiError, InvalidRequestError } from '../src/errors';
 import { HubAuth, type Identity } from '../src/hub-auth';
@@ -12,50 +12,24 @@ import { HubOAuth } from '../src/hub-oauth';
 import {
   Browser,
   PREFIX,
-  RecordingLogger,
-  Transcript,
   authorizeAtHub,
   location,
   login,
   navigation,
-  newSecret,
   oauthOptions,
   parseSetCookie,
   rejection,
   request,
   setCookies,
 } from './support';
+import { SECRET, hub, logger, oauth, secrets, track, transcript, useFakeHub } from './fake-hub-file';
 
 const alice: FakeUser = { name: 'alice', scopes: ['access:services!service=whoami', 'read:users:name!user=alice'] };
 const bob: FakeUser = { name: 'bob', scopes: ['access:services!service=whoami'] };
 const robot: FakeUser = { name: 'robot', kind: 'service', scopes: ['access:services!service=whoami'] };
 const ALLOWED = ['read:tokens!user', 'tokens!user', 'read:users:name!user'];
 
-let hub: FakeHub;
-let logger: RecordingLogger;
-const transcript = new Transcript();
-const secrets = new Set<string>();
-const instances: HubAuth[] = [];
-const SECRET = newSecret();
-
-beforeAll(async () => {
-  hub = await startFakeHub({ allowedScopes: ALLOWED });
-  secrets.add(hub.serviceToken).add(SECRET);
-});
-beforeEach(() => {
-  logger = new RecordingLogger();
-});
-afterEach(() => transcript.add(logger.lines));
-afterAll(async () => {
-  for (const auth of instances) auth.close();
-  await hub.close();
-});
-
-function oauth(extra: Parameters<typeof oauthOptions>[1] = {}): HubOAuth {
-  const auth = new HubOAuth(oauthOptions(hub, { cookieSecret: SECRET, logger, ...extra }));
-  instances.push(auth);
-  return auth;
-}
+useFakeHub({ allowedScopes: ALLOWED });
 
 function issue(user: FakeUser): string {
   const token = hub.issueToken(user);
@@ -160,8 +134,7 @@ describe('apiRequest with the service token', () => {
   it('returns status and body; a refused service token is a 500 naming the fix', async () => {
     const auth = oauth();
     expect(await auth.apiRequest('GET', '/')).toEqual({ status: 200, body: { version: expect.any(String) } });
-    const bad = new HubAuth({ ...oauthOptions(hub), apiToken: 'not-the-token', logger });
-    instances.push(bad);
+    const bad = track(new HubAuth({ ...oauthOptions(hub), apiToken: 'not-the-token', logger }));
     const err = await rejection(bad.apiRequest('GET', '/users/alice'));
     expect((err as HubApiError).code).toBe('ERR_HUBAUTH_SERVICE_TOKEN');
     expect((err as HubApiError).status).toBe(500);
@@ -294,8 +267,7 @@ describe('?token= on a navigation', () => {
     const refused = withToken(token);
     expect(on.authorize(await on.authenticate(refused), refused, { hubUsers: ['bob'] }).action).toBe('deny');
     // Token-only authentication has no cookie to start.
-    const plain = new HubAuth({ ...oauthOptions(hub), allowTokenInUrl: true, logger });
-    instances.push(plain);
+    const plain = track(new HubAuth({ ...oauthOptions(hub), allowTokenInUrl: true, logger }));
     const plainReq = withToken(token);
     expect(plain.authorize(await plain.authenticate(plainReq), plainReq).action).toBe('allow');
     expect(plain.authenticateCached(plainReq)?.user?.name).toBe('alice');
@@ -397,8 +369,7 @@ describe('a service on its own origin (JupyterHub as an OAuth provider)', () => 
   });
 
   it('works with that variable: absolute callback on its own origin, the Hub at another', async () => {
-    const auth = new HubOAuth({ env: { ...recipe(hub.url), JUPYTERHUB_SERVICE_NAME: hub.serviceName }, cookieSecret: SECRET, logger });
-    instances.push(auth);
+    const auth = track(new HubOAuth({ env: { ...recipe(hub.url), JUPYTERHUB_SERVICE_NAME: hub.serviceName }, cookieSecret: SECRET, logger }));
     expect(auth.callbackPath).toBe('/oauth_callback');
     expect(auth.ownRoute(navigation('/oauth_callback?code=x&state=y'))).toBe('callback');
     const start = auth.beginLogin(navigation('/page?x=1'));

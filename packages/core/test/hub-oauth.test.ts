@@ -1,5 +1,4 @@
-import { pkceChallenge, startFakeHub, type FakeHub, type FakeUser } from '@hubauth/testing';
-import type { HubOAuthOptions } from '../src/config';
+import { pkceChallenge, type FakeHub, type FakeUser } from '@hubauth/testing';
 import {
   HubUnavailableError,
   OAuthCallbackError,
@@ -17,50 +16,31 @@ import {
   Browser,
   HOSTILE_NEXT,
   PREFIX,
-  RecordingLogger,
-  Transcript,
   authorizeAtHub,
   location,
   login,
   navigation,
   newSecret,
-  oauthOptions,
   parseSetCookie,
   request,
   setCookies,
   tokenInSessionCookie,
   type ParsedSetCookie,
 } from './support';
+import { SECRET, extraHub, hub, logger, oauth, secrets, tracked, transcript, useFakeHub } from './fake-hub-file';
 
 const alice: FakeUser = { name: 'alice', groups: ['staff'], scopes: ['read:users:name!user=alice'] };
 const bob: FakeUser = { name: 'bob', groups: ['students'], scopes: [] };
 
-const SECRET = newSecret();
 const OLD_SECRET = newSecret();
 const COOKIE = 'service-whoami';
 const STATE = `${COOKIE}-oauth-state`;
 const EXPIRES_IN = 3600;
 
-let hub: FakeHub;
-let logger: RecordingLogger;
-const transcript = new Transcript();
-const secrets = new Set<string>([SECRET, OLD_SECRET]);
+secrets.add(OLD_SECRET);
 const knownSecrets = [SECRET, OLD_SECRET];
-const instances: HubOAuth[] = [];
-const extraHubs: FakeHub[] = [];
-
-function makeOAuth(extra: HubOAuthOptions = {}, on: FakeHub = hub): HubOAuth {
-  const auth = new HubOAuth(oauthOptions(on, { cookieSecret: SECRET, logger, ...extra }));
-  instances.push(auth);
-  return auth;
-}
-
-async function startHub(options: Parameters<typeof startFakeHub>[0] = {}): Promise<FakeHub> {
-  const h = await startFakeHub({ requirePkce: true, ...options });
-  extraHubs.push(h);
-  secrets.add(h.serviceToken);
-  return h;
-}
+const makeOAuth = oauth;
+const startHub = (options: Parameters<typeof extraHub>[0] = {}): Promise<FakeHub> => extraHub({ requirePkce: true, ...options });
 
 /** Records a response (and any Hub token found in its login cookie, which then counts as a secret). */
 function record<T extends HubResponse | Identity>(value: T): T {
@@ -81,7 +61,7 @@ function record<T extends HubResponse | Identity>(value: T): T {
 function recordError(err: unknown): HubAuthError {
   if (!isHubAuthError(err)) throw err;
   transcript.add(err);
-  for (const instance of instances.slice(0, 1)) {
+  for (const instance of tracked().slice(0, 1)) {
     transcript.add(instance.renderError(err, navigation(`${PREFIX}x`)));
     transcript.add(instance.renderError(err, request(`${PREFIX}x`)));
   }
@@ -133,29 +113,16 @@ function xsrfOf(browser: Browser): string {
   return value;
 }
 
-beforeAll(async () => {
-  hub = await startFakeHub({ requirePkce: true, tokenExpiresIn: EXPIRES_IN });
-  secrets.add(hub.serviceToken);
-});
+useFakeHub({ requirePkce: true, tokenExpiresIn: EXPIRES_IN });
 
 beforeEach(() => {
-  logger = new RecordingLogger();
   hub.setFault(null);
   hub.setLatency(0);
   hub.signInAtHub(alice);
   hub.resetCounters();
 });
 
-afterEach(async () => {
-  jest.restoreAllMocks();
-  transcript.add(logger.lines);
-  for (const auth of instances.splice(0)) auth.close();
-  await Promise.all(extraHubs.splice(0).map((h) => h.close()));
-});
-
-afterAll(async () => {
-  await hub.close();
-});
+afterEach(() => jest.restoreAllMocks());
 
 describe('beginLogin', () => {
   it('redirects to the Hub authorize URL with PKCE S256 and a per-flow state cookie', () => {

@@ -30,17 +30,24 @@ import type { HubUser } from '../types';
  * ```
  */
 export class HubCaller {
-  /** Calls the Hub API with the caller's own token; see {@link HubAuth.apiRequestAs}. */
-  readonly api: HubApi;
   // Private fields stay out of JSON.stringify and util.inspect, so a logged carrier shows no token.
   readonly #auth: HubAuth;
   readonly #identity: Identity;
+  // Made on first use: most requests never call the Hub, and every adapter makes one HubCaller per request.
+  #api: HubApi | undefined;
 
   constructor(auth: HubAuth, identity: Identity) {
     this.#auth = auth;
     this.#identity = identity;
-    this.api = <T = unknown>(method: string, path: string, body?: unknown): Promise<HubApiResponse<T>> =>
-      auth.apiRequestAs<T>(identity, method, path, body);
+  }
+
+  /**
+   * Calls the Hub API with the caller's own token; see {@link HubAuth.apiRequestAs}. A function of
+   * its own, so `const { api } = req.hubAuth` works too.
+   */
+  get api(): HubApi {
+    return (this.#api ??= <T = unknown>(method: string, path: string, body?: unknown): Promise<HubApiResponse<T>> =>
+      this.#auth.apiRequestAs<T>(this.#identity, method, path, body));
   }
 
   /** The caller, when the Hub identified one. */

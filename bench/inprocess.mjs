@@ -1,0 +1,124 @@
+// What authentication adds to one cached request, measured inside one process: no sockets, no load
+// generator competing for the cores. Each framework's bare and guarded apps (servers/apps.mjs) are
+// built side by side and called directly through light-my-request (Fastify: its own `inject`; the
+// fetch handlers through @hono/node-server's listener, as they run on Node), with the same
+// `Authorization` header; the process's CPU time (`process.cpuUsage`) divided by the requests is
+// the CPU per request. After a warm-up, many short runs alternate bare and guarded: a burst of other
+// work on the machine falls on both runs of a pair, and the median of the pairs' differences ignores
+// the pairs it hit hardest. The fake Hub answers the one lookup that fills the cache.
+//
+//   node bench/inprocess.mjs [express,koa,fastify,hono,web] [pairs] [requests per run] [bare,noop,guarded]
+//
+// bench/run.mjs uses `measureInProcess()` for the headline of its cache-hit table.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { inject } from 'light-my-request';
+import { buildHelpers } from './lib/build.mjs';
+import { benchServerEnv, buildDir, median } from './lib/util.mjs';
+import { buildApp } from './servers/apps.mjs';
+
+const require = createRequire(new URL('../examples/package.json', import.meta.url));
+const PREFIX = '/services/bench/';
+const ORIGIN = 'http://127.0.0.1:10101';
+
+/** `send()` → one request through the app, resolving once the whole body was produced. */
+async function caller(framework, app, headers) {
+  const url = `${PREFIX}ok`;
+  const expectOk = (status, body) => {
+    if (status !== 200 || body !== '{"ok":true}') throw new Error(`${framework}: expected 200 {"ok":true}, got ${status} ${body}`);
+  };
+  if (framework === 'fastify') {
+    await app.ready();
+    return async () => {
+      const res = await app.inject({ method: 'GET', url, headers });
+      expectOk(res.statusCode, res.body);
+    };
+  }
+  if (framework === 'express' || framework === 'koa') {
+    const listener = framework === 'koa' ? app.callback() : app;
+    return async () => {
+      const res = await inject(listener, { method: 'GET', url, headers });
+      expectOk(res.statusCode, res.body);
+    };
+  }
+  // Fetch handlers on Node are served by @hono/node-server, as they are deployed: its listener.
+  const listener = require('@hono/node-server').getRequestListener(framework === 'hono' ? app.fetch : app);
+  return async () => {
+    const res = await inject(listener, { method: 'GET', url, headers });
+    expectOk(res.statusCode, res.body);
+  };
+}
+
+async function cpuPerRequestUs(send, requests) {
+  const start = process.cpuUsage();
+  for (let i = 0; i < requests; i++) await send();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / requests;
+}
+
+/**
+ * Per framework: `{ bare, guarded, added, rounds: [{ bare, guarded }] }` in µs of CPU per request
+ * (medians over the paired runs; `added` is the median of the pairs' differences). Throws when a
+ * guarded app asked the Hub more than once: the figure is for cached requests only.
+ */
+export async function measureInProcess({ frameworks, rounds = 200, requests = 500, modes = ['bare', 'guarded'], log = () => {} }) {
+  await buildHelpers();
+  const { startFakeHub } = await import(pathToFileURL(path.join(buildDir, 'fake-hub.mjs')).href);
+  const hub = await startFakeHub();
+  const token = `inprocess${Date.now().toString(36)}`;
+  hub.addToken(token, { name: 'bench', groups: ['bench-group'], scopes: ['access:services'] });
+  const env = benchServerEnv({ apiUrl: hub.apiUrl, url: ORIGIN, prefix: PREFIX, framework: '', mode: '' });
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  const headers = { authorization: `token ${token}` };
+  const results = {};
+  try {
+    for (const framework of frameworks) {
+      const send = {};
+      for (const mode of modes) {
+        send[mode] = await caller(framework, await buildApp(framework, mode, PREFIX, { oauth: false }), headers);
+        await cpuPerRequestUs(send[mode], 5_000); // warm-up (and the one Hub lookup)
+      }
+      const lookups = hub.calls.user;
+      const perRound = [];
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 ? [...modes].reverse() : modes;
+        const r = {};
+        for (const mode of order) r[mode] = await cpuPerRequestUs(send[mode], requests);
+        perRound.push(r);
+      }
+      if (hub.calls.user !== lookups) throw new Error(`${framework}: ${hub.calls.user - lookups} Hub lookups during the measured runs; the cache was not hit`);
+      log(`${framework}: ${modes.map((m) => `${m} ${median(perRound.map((r) => r[m])).toFixed(2)} µs`).join(', ')} (medians of ${rounds} pairs of ${requests} requests)`);
+      results[framework] = {
+        ...Object.fromEntries(modes.map((m) => [m, median(perRound.map((r) => r[m]))])),
+        bare: median(perRound.map((r) => r.bare)),
+        guarded: median(perRound.map((r) => r.guarded)),
+        added: median(perRound.map((r) => r.guarded - r.bare)),
+        rounds: perRound,
+      };
+    }
+  } finally {
+    for (const key of Object.keys(env)) {
+      if (key in saved) process.env[key] = saved[key];
+      else delete process.env[key];
+    }
+    await hub.close();
+  }
+  return { results };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const frameworks = (process.argv[2] ?? 'express,koa,fastify,hono,web').split(',');
+  const rounds = Number(process.argv[3] ?? 200);
+  const requests = Number(process.argv[4] ?? 500);
+  const modes = (process.argv[5] ?? 'bare,guarded').split(',');
+  process.env.NODE_ENV = 'production';
+  const { results } = await measureInProcess({ frameworks, rounds, requests, modes, log: console.log });
+  console.log('\nserver CPU per cached request, in process (median µs):');
+  for (const [fw, r] of Object.entries(results)) {
+    const noop = r.noop === undefined ? '' : `noop ${r.noop.toFixed(2)}  `;
+    console.log(`${fw.padEnd(8)} bare ${r.bare.toFixed(2)}  ${noop}guarded ${r.guarded.toFixed(2)}  → hubauth adds ${r.added.toFixed(2)} µs (bare ÷ guarded CPU ${(r.bare / r.guarded).toFixed(3)})`);
+  }
+  process.exit(0);
+}
