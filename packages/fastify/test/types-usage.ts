@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import type { Assert, Equal } from '../../../test/contract/typing';
-import defaultExport, { HubAuth, hubAuth, hubAuthenticated, type FastifyHubAuth, type HubAuthGuard, type HubAuthMiddlewareOptions, type HubUser } from '../src';
+import defaultExport, { HubAuth, hubAuth, hubAuthenticated, requireHubUser, type FastifyHubAuth, type HubAuthGuard, type HubAuthMiddlewareOptions, type HubUser } from '../src';
 
 export type Checks = [
   Assert<Equal<FastifyRequest['hubUser'], HubUser | null>>,
@@ -14,6 +14,8 @@ export type Checks = [
   Assert<Equal<typeof hubAuth, FastifyPluginAsync<HubAuthMiddlewareOptions>>>,
   Assert<Equal<typeof defaultExport, typeof hubAuth>>,
   Assert<Equal<ReturnType<typeof hubAuthenticated>, HubAuthGuard>>,
+  // Behind a guard the caller is a HubUser, with no `!` or null check.
+  Assert<Equal<ReturnType<typeof requireHubUser>, HubUser>>,
   // Fields the Hub may send are kept, typed unknown unless `HubUser` is augmented.
   Assert<Equal<HubUser['fieldNoTestAugments'], unknown>>,
 ];
@@ -36,6 +38,10 @@ export async function usage(): Promise<void> {
     const user: HubUser | null = request.hubUser;
     const scopes: readonly string[] = request.hubUser?.scopes ?? [];
     return { name, user, scopes, xsrf: request.xsrfToken, oauth: app.hubAuth.auth.oauthEnabled };
+  });
+  app.get('/me', { preHandler: hubAuthenticated() }, async (request) => {
+    const user: HubUser = requireHubUser(request);
+    return { name: user.name, groups: user.groups };
   });
   // Typed routes, hook arrays, scope-wide hooks and other hook slots accept the guard.
   app.get<{ Querystring: { q: string } }>('/q', { preHandler: [hubAuthenticated({ scopes: ['custom:reports'] })] }, async (request) => request.query.q);

@@ -1,13 +1,15 @@
 /**
  * Compile-time checks of the public types: `ctx.state` is typed through `hubAuth()` and
- * `hubAuthenticated()`, options reject wrong values, and `HubUser` can be augmented. The test below
- * type-checks this file with the TypeScript compiler, so a failed check fails the test run (and
- * `tsc -p tsconfig.json` reports it too).
+ * `hubAuthenticated()`, options reject wrong values, and `HubUser` can be augmented. The tests below
+ * type-check this file with the TypeScript compiler against `@types/koa` 3 (the workspace's) and 2
+ * (the `types-koa2` alias), so a failed check fails the test run (and `tsc -p tsconfig.json` reports
+ * it too, against `@types/koa` 3).
  */
+import { join } from 'node:path';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { HubAuth, HubAuthFlow, hubAuth, hubAuthenticated, type HubAuthMiddleware, type HubAuthState, type HubUser } from '../src';
-import { expectType, typeCheck, type Equal } from '../../../test/contract/typing';
+import { HubAuth, HubAuthFlow, hubAuth, hubAuthenticated, requireHubUser, type HubAuthMiddleware, type HubAuthState, type HubUser } from '../src';
+import { declarationsOf, expectType, typeCheck, type Equal } from '../../../test/contract/typing';
 
 declare module '@hubauth/core' {
   interface HubUser {
@@ -48,6 +50,18 @@ function typedApps(): void {
   const custom = new Koa<HubAuthState, { db: string }>();
   custom.use(hubAuth({ env })).use(hubAuthenticated()).use((_ctx) => {
     expectType<Equal<typeof _ctx.db, string>>();
+  });
+
+  // Behind a guard requireHubUser gives the caller as a HubUser, with no `!` or null check, whatever the state type.
+  new Router<HubAuthState & { theme: string }>().get('/me', hubAuthenticated(), (ctx) => {
+    // @ts-expect-error without the helper the user is optional
+    const unchecked: string = ctx.state.hubUser.name;
+    const user = requireHubUser(ctx);
+    expectType<Equal<typeof user, HubUser>>();
+    ctx.body = { unchecked, name: user.name };
+  });
+  new Koa().use(hubAuth({ env })).use((ctx) => {
+    ctx.body = requireHubUser(ctx).groups;
   });
 
   // The middlewares are Koa middlewares over HubAuthState.
@@ -103,6 +117,9 @@ test('the typed apps build', () => {
   void [augmentedUser, rejectedOptions];
 });
 
-test('this file type-checks', () => {
-  expect(typeCheck(__filename)).toEqual([]);
+test.each([
+  ['@types/koa 3', {}],
+  ['@types/koa 2', { koa: [declarationsOf(join(__dirname, '..'), 'types-koa2')] }],
+])('this file type-checks with %s', (_types, paths: Record<string, string[]>) => {
+  expect(typeCheck(__filename, paths)).toEqual([]);
 }, 60_000);
