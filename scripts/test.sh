@@ -19,7 +19,7 @@ step "Docs: every snippet in the READMEs, docs/ and the TSDoc @examples type-che
 "${PNPM[@]}" run --silent test:docs || status=1
 step "API reference (TypeDoc into docs/api/): warnings are errors, every export documented, entry points with an @example"
 "${PNPM[@]}" run --silent docs:api || status=1
-step "Consumer test: the packed packages installed with npm outside the workspace, on Node 20, 22 and 24"
+step "Consumer test: the packed packages installed with npm outside the workspace: services and bins on Node 20, 22 and 24, the published types under nodenext and bundler"
 "${PNPM[@]}" run --silent test:consumer || status=1
 step "JupyterHub virtualenvs (pinned in test/hub/versions.json), Chromium and nginx"
 bash scripts/ensure-hub.sh all

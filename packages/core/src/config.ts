@@ -459,6 +459,46 @@ const consoleLogger: HubAuthLogger = {
  * ```
  */
 export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfig {
+  const env = checkOptionsShape(options);
+  const hub = resolveHubApi(options, env);
+  const service = resolveService(options, env);
+  const accessScopes = resolveAccessScopes(options, env, service.serviceName);
+  const tls = resolveTls(options.tls ?? {}, env);
+  const cacheMaxAge = num(options.cacheMaxAge, { option: 'cacheMaxAge' }, 300, 0, 86_400 * 30);
+  const negativeCacheMaxAge = Math.min(
+    num(options.negativeCacheMaxAge, { option: 'negativeCacheMaxAge' }, 30, 0, 86_400),
+    cacheMaxAge,
+  );
+  const usernamePattern = resolveUsernamePattern(options.usernamePattern);
+  if (options.postAuthHook !== undefined && typeof options.postAuthHook !== 'function') {
+    fail({ option: 'postAuthHook' }, 'must be a function');
+  }
+
+  return Object.freeze({
+    ...hub,
+    ...service,
+    accessScopes,
+    allowTokenInUrl: bool(options.allowTokenInUrl, env, { option: 'allowTokenInUrl', env: 'JUPYTERHUB_ALLOW_TOKEN_IN_URL' }, false),
+    tls,
+    cacheMaxAge,
+    negativeCacheMaxAge,
+    cacheMaxEntries: int(options.cacheMaxEntries, { option: 'cacheMaxEntries' }, 10_000, 1, 10_000_000),
+    requestTimeoutMs: int(options.requestTimeoutMs, { option: 'requestTimeoutMs' }, 10_000, 1, 600_000),
+    maxConcurrentLookups: int(options.maxConcurrentLookups, { option: 'maxConcurrentLookups' }, 16, 1, 10_000),
+    maxPendingLookups: int(options.maxPendingLookups, { option: 'maxPendingLookups' }, 1_000, 0, 1_000_000),
+    maxPendingLookupsPerClient: int(options.maxPendingLookupsPerClient, { option: 'maxPendingLookupsPerClient' }, 100, 1, 1_000_000),
+    sharedCache: resolveSharedCache(options, env),
+    allowedUsers: names(options.allowedUsers, 'allowedUsers'),
+    blockedUsers: names(options.blockedUsers, 'blockedUsers') ?? new Set<string>(),
+    usernamePattern,
+    postAuthHook: options.postAuthHook ?? null,
+    logger: options.logger ?? consoleLogger,
+    debug: bool(options.debug, env, { option: 'debug', env: 'HUBAUTH_DEBUG' }, false),
+  });
+}
+
+/** The options object itself, its option names, `env` and `logger`; returns the environment to read. */
+function checkOptionsShape(options: HubAuthOptions): Environment {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ConfigError('options', `must be an object, got ${shown(options)}`);
   }
@@ -471,8 +511,11 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
     throw new ConfigError('logger', 'must have warn() and error() methods (console, a pino or winston logger)');
   }
   if (logger?.debug !== undefined && typeof logger.debug !== 'function') throw new ConfigError('logger', 'debug must be a method when present');
-  const env: Environment = options.env ?? process.env;
+  return options.env ?? process.env;
+}
 
+/** Where the Hub's REST API is, and the service's token for it. */
+function resolveHubApi(options: HubAuthOptions, env: Environment): Pick<HubAuthConfig, 'hubPrefix' | 'apiUrl' | 'apiToken'> {
   const hubBase = slashed(str(options.hubBaseUrl, env, { option: 'hubBaseUrl', env: 'JUPYTERHUB_BASE_URL' }) ?? '/');
   const hubPrefix = `${hubBase}hub/`;
 
@@ -489,6 +532,14 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
       'contains spaces, control or non-ASCII characters (a trailing newline from a secret file?)',
     );
   }
+  return { hubPrefix, apiUrl, apiToken };
+}
+
+/** Who this service is to the Hub, and where it and the Hub are seen from outside. */
+function resolveService(
+  options: HubAuthOptions,
+  env: Environment,
+): Pick<HubAuthConfig, 'servicePrefix' | 'serviceName' | 'clientId' | 'hubHost' | 'publicUrl' | 'publicHubUrl'> {
   const servicePrefix = slashed(
     str(options.servicePrefix, env, { option: 'servicePrefix', env: 'JUPYTERHUB_SERVICE_PREFIX' }) ?? '/',
   );
@@ -509,8 +560,15 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
   const publicHubSrc = { option: 'publicHubUrl', env: 'JUPYTERHUB_PUBLIC_HUB_URL' };
   const publicHubUrl = str(options.publicHubUrl, env, publicHubSrc) ?? '';
   if (publicHubUrl) validUrl(publicHubUrl, publicHubSrc, ['http:', 'https:']);
+  return { servicePrefix, serviceName, clientId, hubHost, publicUrl, publicHubUrl };
+}
 
-  const scopeSrc = { option: 'accessScopes', env: 'JUPYTERHUB_OAUTH_ACCESS_SCOPES' };
+/**
+ * The scopes that grant access to this service: the option, else the Hub's, else the service's own
+ * (`access:services!service=<name>`); `null` with `allowAll`. Never an empty list by accident: a
+ * service that would accept any valid Hub token fails to start instead.
+ */
+function resolveAccessScopes(options: HubAuthOptions, env: Environment, serviceName: string): readonly string[] | null {
   let accessScopes: string[] | undefined =
     options.accessScopes !== undefined
       ? checkScopeList(options.accessScopes, { option: 'accessScopes' })
@@ -531,88 +589,52 @@ export function resolveHubAuthConfig(options: HubAuthOptions = {}): HubAuthConfi
       );
     }
     fail(
-      scopeSrc,
+      { option: 'accessScopes', env: 'JUPYTERHUB_OAUTH_ACCESS_SCOPES' },
       'no access scope is configured, so any valid Hub token would be accepted. Run the service under ' +
         'JupyterHub (which sets JUPYTERHUB_OAUTH_ACCESS_SCOPES), set accessScopes / JUPYTERHUB_SERVICE_NAME, ' +
         'or pass allowAll: true to accept every identity the Hub vouches for',
     );
   }
+  return allowAll ? null : Object.freeze(accessScopes ?? []);
+}
 
-  const tlsOpt = options.tls ?? {};
-  const keyFile = str(tlsOpt.keyFile, env, { option: 'tls.keyFile', env: 'JUPYTERHUB_SSL_KEYFILE' });
-  const certFile = str(tlsOpt.certFile, env, { option: 'tls.certFile', env: 'JUPYTERHUB_SSL_CERTFILE' });
-  const caFile = str(tlsOpt.caFile, env, { option: 'tls.caFile', env: 'JUPYTERHUB_SSL_CLIENT_CA' });
+/** Internal TLS to the Hub (`internal_ssl`): the key, certificate and CA files the Hub gives, read once. */
+function resolveTls(tlsOpt: NonNullable<HubAuthOptions['tls']>, env: Environment): HubAuthConfig['tls'] {
+  const keySrc = { option: 'tls.keyFile', env: 'JUPYTERHUB_SSL_KEYFILE' };
+  const certSrc = { option: 'tls.certFile', env: 'JUPYTERHUB_SSL_CERTFILE' };
+  const caSrc = { option: 'tls.caFile', env: 'JUPYTERHUB_SSL_CLIENT_CA' };
+  const keyFile = str(tlsOpt.keyFile, env, keySrc);
+  const certFile = str(tlsOpt.certFile, env, certSrc);
+  const caFile = str(tlsOpt.caFile, env, caSrc);
   if (Boolean(keyFile) !== Boolean(certFile)) {
-    fail(
-      { option: keyFile ? 'tls.certFile' : 'tls.keyFile', env: keyFile ? 'JUPYTERHUB_SSL_CERTFILE' : 'JUPYTERHUB_SSL_KEYFILE' },
-      'internal TLS needs both a key file and a certificate file',
-    );
+    fail(keyFile ? certSrc : keySrc, 'internal TLS needs both a key file and a certificate file');
   }
-  const tls =
-    keyFile && certFile
-      ? {
-          key: readFile(keyFile, { option: 'tls.keyFile', env: 'JUPYTERHUB_SSL_KEYFILE' }),
-          cert: readFile(certFile, { option: 'tls.certFile', env: 'JUPYTERHUB_SSL_CERTFILE' }),
-          ...(caFile ? { ca: readFile(caFile, { option: 'tls.caFile', env: 'JUPYTERHUB_SSL_CLIENT_CA' }) } : {}),
-        }
-      : null;
-
-  const cacheMaxAge = num(options.cacheMaxAge, { option: 'cacheMaxAge' }, 300, 0, 86_400 * 30);
-  const negativeCacheMaxAge = Math.min(
-    num(options.negativeCacheMaxAge, { option: 'negativeCacheMaxAge' }, 30, 0, 86_400),
-    cacheMaxAge,
-  );
-
-  let usernamePattern: RegExp | null = null;
-  if (options.usernamePattern !== undefined) {
-    const p = options.usernamePattern;
-    // `g` and `y` make test() stateful (lastIndex): the same name would pass, then fail, then pass.
-    if (p instanceof RegExp) usernamePattern = p.global || p.sticky ? new RegExp(p.source, p.flags.replace(/[gy]/g, '')) : p;
-    else if (typeof p === 'string') {
-      try {
-        usernamePattern = new RegExp(`^(?:${p})$`);
-      } catch (err) {
-        fail({ option: 'usernamePattern' }, `is not a valid regular expression: ${(err as Error).message}`);
-      }
-    } else fail({ option: 'usernamePattern' }, 'must be a RegExp or a string');
-  }
-  const names = (list: readonly string[] | undefined, option: string): Set<string> | null => {
-    if (list === undefined) return null;
-    if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) fail({ option }, 'must be a list of names');
-    return new Set(list);
+  if (!keyFile || !certFile) return null;
+  return {
+    key: readFile(keyFile, keySrc),
+    cert: readFile(certFile, certSrc),
+    ...(caFile ? { ca: readFile(caFile, caSrc) } : {}),
   };
-  if (options.postAuthHook !== undefined && typeof options.postAuthHook !== 'function') {
-    fail({ option: 'postAuthHook' }, 'must be a function');
-  }
+}
 
-  return Object.freeze({
-    apiToken,
-    apiUrl,
-    servicePrefix,
-    hubPrefix,
-    serviceName,
-    clientId,
-    hubHost,
-    publicUrl,
-    publicHubUrl,
-    accessScopes: allowAll ? null : Object.freeze(accessScopes ?? []),
-    allowTokenInUrl: bool(options.allowTokenInUrl, env, { option: 'allowTokenInUrl', env: 'JUPYTERHUB_ALLOW_TOKEN_IN_URL' }, false),
-    tls,
-    cacheMaxAge,
-    negativeCacheMaxAge,
-    cacheMaxEntries: int(options.cacheMaxEntries, { option: 'cacheMaxEntries' }, 10_000, 1, 10_000_000),
-    requestTimeoutMs: int(options.requestTimeoutMs, { option: 'requestTimeoutMs' }, 10_000, 1, 600_000),
-    maxConcurrentLookups: int(options.maxConcurrentLookups, { option: 'maxConcurrentLookups' }, 16, 1, 10_000),
-    maxPendingLookups: int(options.maxPendingLookups, { option: 'maxPendingLookups' }, 1_000, 0, 1_000_000),
-    maxPendingLookupsPerClient: int(options.maxPendingLookupsPerClient, { option: 'maxPendingLookupsPerClient' }, 100, 1, 1_000_000),
-    sharedCache: resolveSharedCache(options, env),
-    allowedUsers: names(options.allowedUsers, 'allowedUsers'),
-    blockedUsers: names(options.blockedUsers, 'blockedUsers') ?? new Set<string>(),
-    usernamePattern,
-    postAuthHook: options.postAuthHook ?? null,
-    logger: options.logger ?? consoleLogger,
-    debug: bool(options.debug, env, { option: 'debug', env: 'HUBAUTH_DEBUG' }, false),
-  });
+/** `usernamePattern` as a stateless RegExp (a string must match the whole name). */
+function resolveUsernamePattern(pattern: HubAuthOptions['usernamePattern']): RegExp | null {
+  if (pattern === undefined) return null;
+  // `g` and `y` make test() stateful (lastIndex): the same name would pass, then fail, then pass.
+  if (pattern instanceof RegExp) return pattern.global || pattern.sticky ? new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')) : pattern;
+  if (typeof pattern !== 'string') fail({ option: 'usernamePattern' }, 'must be a RegExp or a string');
+  try {
+    return new RegExp(`^(?:${pattern})$`);
+  } catch (err) {
+    fail({ option: 'usernamePattern' }, `is not a valid regular expression: ${(err as Error).message}`);
+  }
+}
+
+/** A list of user names as a set; `null` when not given. */
+function names(list: readonly string[] | undefined, option: string): Set<string> | null {
+  if (list === undefined) return null;
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) fail({ option }, 'must be a list of names');
+  return new Set(list);
 }
 
 const STORE_METHODS = ['getMany', 'set', 'setIfAbsent', 'delete', 'publish', 'subscribe'] as const;
@@ -678,75 +700,11 @@ export function resolveOAuthEnabled(options: HubAuthOptions & { oauth?: boolean 
 export function resolveHubOAuthConfig(options: HubOAuthOptions = {}): HubOAuthConfig {
   const base = resolveHubAuthConfig(options);
   const env: Environment = options.env ?? process.env;
-
-  if (!base.clientId) {
-    fail(
-      { option: 'clientId', env: 'JUPYTERHUB_CLIENT_ID' },
-      'browser login needs the OAuth client id the Hub registered for this service (service-<name>); ' +
-        'set it, or use token-only authentication (oauth: false)',
-    );
-  }
-  // The client id names the login and state cookies; otherwise every login would throw a TypeError.
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(base.clientId)) {
-    fail({ option: 'clientId', env: 'JUPYTERHUB_CLIENT_ID' }, `"${base.clientId}" cannot be used as a cookie name`);
-  }
-  if (!base.apiToken) {
-    fail(
-      { option: 'apiToken', env: 'JUPYTERHUB_API_TOKEN' },
-      "browser login needs the service's API token (it is the OAuth client secret)",
-    );
-  }
-  const redirectSrc = { option: 'oauthRedirectUri', env: 'JUPYTERHUB_OAUTH_CALLBACK_URL' };
-  const oauthRedirectUri = str(options.oauthRedirectUri, env, redirectSrc) ?? `${base.servicePrefix}oauth_callback`;
-  const redirectIsAbsolute = !oauthRedirectUri.startsWith('/') || oauthRedirectUri.startsWith('//');
-  if (redirectIsAbsolute) validUrl(oauthRedirectUri, redirectSrc, ['http:', 'https:']);
-  else {
-    // The Hub sends the browser to the redirect URI as registered: a path lands on the Hub's own
-    // origin, which is right behind the Hub's proxy and wrong for a service with an origin of its own.
-    // JUPYTERHUB_HOST says the Hub is on a host of its own (the external-service recipe, sub-domains).
-    const hubOrigin = base.hubHost ? new URL(base.hubHost).origin : '';
-    const serviceOrigin = base.publicUrl ? new URL(base.publicUrl).origin : '';
-    if (hubOrigin && serviceOrigin && serviceOrigin !== hubOrigin) {
-      fail(
-        redirectSrc,
-        `"${oauthRedirectUri}" is a path, but this service (${serviceOrigin}) is not at the Hub's origin (${hubOrigin}); ` +
-          `use the absolute URL registered as the service's oauth_redirect_uri, e.g. ${serviceOrigin}${oauthRedirectUri}`,
-      );
-    }
-  }
-
+  checkOAuthClient(base);
+  const oauthRedirectUri = resolveRedirectUri(options, env, base);
   // Browsers go to the public Hub; the code exchange goes server-to-server through the API URL.
-  const publicHub = base.publicHubUrl
-    ? base.publicHubUrl.replace(/\/?$/, '/')
-    : `${base.hubHost}${base.hubPrefix}`;
-
-  const secretSrc = { option: 'cookieSecret', env: 'HUBAUTH_COOKIE_SECRET' };
-  let secrets: string[];
-  const given: unknown = options.cookieSecret;
-  if (given !== undefined) {
-    // The value is a secret: messages say its type, never its value.
-    if (typeof given === 'string') secrets = [given];
-    else if (Array.isArray(given)) secrets = [...(given as unknown[])] as string[];
-    else fail(secretSrc, `must be a string or a list of strings, got ${kindOf(given)}`);
-  } else {
-    secrets = (env.HUBAUTH_COOKIE_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  }
-  const notString = (secrets as unknown[]).findIndex((s) => typeof s !== 'string');
-  if (notString >= 0) fail(secretSrc, `secret #${notString + 1} must be a string, got ${kindOf((secrets as unknown[])[notString])}`);
-  const weak = secrets.findIndex((s) => s.length < 32);
-  if (weak >= 0) {
-    fail(secretSrc, `secret #${weak + 1} is shorter than 32 characters; generate one with \`openssl rand -hex 32\``);
-  }
-  const cookieSecretIsRandom = secrets.length === 0;
-  if (cookieSecretIsRandom) {
-    secrets = [randomBytes(32).toString('hex')];
-    base.logger.warn(
-      'WARNING: no cookie secret configured (cookieSecret / HUBAUTH_COOKIE_SECRET); using a random one for this ' +
-        'process. Logins will not survive a restart, and replicas of this service MUST share one secret ' +
-        '(`openssl rand -hex 32`).',
-    );
-  }
-
+  const publicHub = base.publicHubUrl ? base.publicHubUrl.replace(/\/?$/, '/') : `${base.hubHost}${base.hubPrefix}`;
+  const { secrets, random: cookieSecretIsRandom } = resolveCookieSecrets(options, env, base.logger);
   const cookieHostPrefix = bool(
     options.cookieHostPrefix,
     env,
@@ -790,4 +748,80 @@ export function resolveHubOAuthConfig(options: HubOAuthOptions = {}): HubOAuthCo
     }),
     cookieOptions,
   });
+}
+
+/** Browser login needs an OAuth client: its id (which also names cookies) and its secret, the API token. */
+function checkOAuthClient(base: HubAuthConfig): void {
+  if (!base.clientId) {
+    fail(
+      { option: 'clientId', env: 'JUPYTERHUB_CLIENT_ID' },
+      'browser login needs the OAuth client id the Hub registered for this service (service-<name>); ' +
+        'set it, or use token-only authentication (oauth: false)',
+    );
+  }
+  // The client id names the login and state cookies; otherwise every login would throw a TypeError.
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(base.clientId)) {
+    fail({ option: 'clientId', env: 'JUPYTERHUB_CLIENT_ID' }, `"${base.clientId}" cannot be used as a cookie name`);
+  }
+  if (!base.apiToken) {
+    fail(
+      { option: 'apiToken', env: 'JUPYTERHUB_API_TOKEN' },
+      "browser login needs the service's API token (it is the OAuth client secret)",
+    );
+  }
+}
+
+/** The OAuth callback: a path under the service prefix by default, or the absolute URL an external service registered. */
+function resolveRedirectUri(options: HubOAuthOptions, env: Environment, base: HubAuthConfig): string {
+  const redirectSrc = { option: 'oauthRedirectUri', env: 'JUPYTERHUB_OAUTH_CALLBACK_URL' };
+  const oauthRedirectUri = str(options.oauthRedirectUri, env, redirectSrc) ?? `${base.servicePrefix}oauth_callback`;
+  const redirectIsAbsolute = !oauthRedirectUri.startsWith('/') || oauthRedirectUri.startsWith('//');
+  if (redirectIsAbsolute) {
+    validUrl(oauthRedirectUri, redirectSrc, ['http:', 'https:']);
+    return oauthRedirectUri;
+  }
+  // The Hub sends the browser to the redirect URI as registered: a path lands on the Hub's own
+  // origin, which is right behind the Hub's proxy and wrong for a service with an origin of its own.
+  // JUPYTERHUB_HOST says the Hub is on a host of its own (the external-service recipe, sub-domains).
+  const hubOrigin = base.hubHost ? new URL(base.hubHost).origin : '';
+  const serviceOrigin = base.publicUrl ? new URL(base.publicUrl).origin : '';
+  if (hubOrigin && serviceOrigin && serviceOrigin !== hubOrigin) {
+    fail(
+      redirectSrc,
+      `"${oauthRedirectUri}" is a path, but this service (${serviceOrigin}) is not at the Hub's origin (${hubOrigin}); ` +
+        `use the absolute URL registered as the service's oauth_redirect_uri, e.g. ${serviceOrigin}${oauthRedirectUri}`,
+    );
+  }
+  return oauthRedirectUri;
+}
+
+/**
+ * The cookie secrets (the first seals, all open: rotation), each at least 32 characters; a random
+ * one for this process, with a warning, when none is configured.
+ */
+function resolveCookieSecrets(options: HubOAuthOptions, env: Environment, logger: HubAuthLogger): { secrets: string[]; random: boolean } {
+  const secretSrc = { option: 'cookieSecret', env: 'HUBAUTH_COOKIE_SECRET' };
+  let secrets: string[];
+  const given: unknown = options.cookieSecret;
+  if (given !== undefined) {
+    // The value is a secret: messages say its type, never its value.
+    if (typeof given === 'string') secrets = [given];
+    else if (Array.isArray(given)) secrets = [...(given as unknown[])] as string[];
+    else fail(secretSrc, `must be a string or a list of strings, got ${kindOf(given)}`);
+  } else {
+    secrets = (env.HUBAUTH_COOKIE_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  }
+  const notString = (secrets as unknown[]).findIndex((s) => typeof s !== 'string');
+  if (notString >= 0) fail(secretSrc, `secret #${notString + 1} must be a string, got ${kindOf((secrets as unknown[])[notString])}`);
+  const weak = secrets.findIndex((s) => s.length < 32);
+  if (weak >= 0) {
+    fail(secretSrc, `secret #${weak + 1} is shorter than 32 characters; generate one with \`openssl rand -hex 32\``);
+  }
+  if (secrets.length > 0) return { secrets, random: false };
+  logger.warn(
+    'WARNING: no cookie secret configured (cookieSecret / HUBAUTH_COOKIE_SECRET); using a random one for this ' +
+      'process. Logins will not survive a restart, and replicas of this service MUST share one secret ' +
+      '(`openssl rand -hex 32`).',
+  );
+  return { secrets: [randomBytes(32).toString('hex')], random: true };
 }
