@@ -21,6 +21,10 @@ import { PREFIX, RecordingLogger, delay, newSecret } from './support';
 /** Express 5, as the Express adapter package has it (core itself does not depend on Express). */
 const express = createRequire(join(__dirname, '../../express/package.json'))('express') as Parameters<typeof makeApp>[0];
 
+// Timeouts raced against the machine's load: a failing test is played once more, its first failure
+// printed, so a real regression still fails and a flake stays visible.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 const TIMEOUT_MS = 300;
 /**
  * Slack on top of the timeout for a loaded 2-core machine. A hang is what these bounds catch, and a
