@@ -9,6 +9,10 @@
  * form body still readable by the handler), the logout route, and a browser login from the login
  * redirect through the Hub's authorize endpoint to the callback route, with no cookie secret
  * configured — so the routes (bundled separately by Next.js) must share one authenticator.
+ *
+ * Then the same app as a managed service of the real JupyterHub 6, behind its proxy: tokens, groups,
+ * and the browser login in Chromium (Hub login form, consent, callback route, an xsrf-guarded POST
+ * from the page, logout).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,9 +20,11 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { startFakeHub, type FakeHub } from '../fake-hub';
-import { httpRequest, type HttpResponse } from '../hub';
+import { freePort as freeHubPort, httpRequest, startHub, type HttpResponse, type RunningHub } from '../hub';
+import { approveConsent, hubLogin, launchBrowser, type BrowserSession } from '../hub/browser';
+import { pageFetch, pageJson } from './support/browser-flows';
 
-jest.setTimeout(300_000);
+jest.setTimeout(90_000);
 
 const APP = path.join(__dirname, '..', '..', 'examples', 'nextjs');
 const NEXT = path.join(APP, 'node_modules', 'next', 'dist', 'bin', 'next');
@@ -48,46 +54,12 @@ let next: ChildProcess;
 let base: string;
 let logs = '';
 
-beforeAll(async () => {
+beforeAll(() => {
   const started = Date.now();
   const build = spawnSync(process.execPath, [NEXT, 'build'], { cwd: APP, env: cleanEnv(), encoding: 'utf8', timeout: 240_000 });
   if (build.status !== 0) throw new Error(`next build failed (${build.status}):\n${build.stdout}\n${build.stderr}`);
   process.stdout.write(`examples/nextjs: next build took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-
-  hub = await startFakeHub({ service: 'whoami' });
-  alice = hub.addUser({ name: 'alice' });
-  hub.addUser({ name: 'root', groups: ['admins'] });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  // No HUBAUTH_COOKIE_SECRET: each process makes a random one, so a login only works if every
-  // route uses the same authenticator.
-  const env = { ...cleanEnv(), ...hub.env({ HUBAUTH_COOKIE_SECRET: undefined }), JUPYTERHUB_SERVICE_URL: base };
-  next = spawn(process.execPath, ['--require', path.join(__dirname, 'support', 'die-with-parent.cjs'), NEXT, 'start', '-H', '127.0.0.1', '-p', String(port)], {
-    cwd: APP,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  next.stdout?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
-  next.stderr?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
-  for (let i = 0; ; i++) {
-    if (next.exitCode !== null) throw new Error(`next start exited with ${next.exitCode}:\n${logs}`);
-    try {
-      await httpRequest(`${base}${PREFIX}logout`, { timeoutMs: 2000 });
-      break;
-    } catch (err) {
-      if (i > 300) throw new Error(`next start did not listen: ${String(err)}\n${logs}`, { cause: err });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-});
-
-afterAll(async () => {
-  if (next && next.exitCode === null) {
-    next.kill('SIGTERM');
-    await once(next, 'exit');
-  }
-  await hub?.close();
-});
+}, 300_000);
 
 /** The files the README's recipe shows, by path: each code block is cut at its `// <path>` lines. */
 function readmeRecipe(): Map<string, string> {
@@ -110,6 +82,42 @@ function readmeRecipe(): Map<string, string> {
 const get = (pathname: string, headers: Record<string, string> = {}): Promise<HttpResponse> => httpRequest(`${base}${pathname}`, { headers });
 
 describe('examples/nextjs: the README recipe on next start, against the fake Hub', () => {
+  beforeAll(async () => {
+    hub = await startFakeHub({ service: 'whoami' });
+    alice = hub.addUser({ name: 'alice' });
+    hub.addUser({ name: 'root', groups: ['admins'] });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    // No HUBAUTH_COOKIE_SECRET: each process makes a random one, so a login only works if every
+    // route uses the same authenticator.
+    const env = { ...cleanEnv(), ...hub.env({ HUBAUTH_COOKIE_SECRET: undefined }), JUPYTERHUB_SERVICE_URL: base };
+    next = spawn(process.execPath, ['--require', path.join(__dirname, 'support', 'die-with-parent.cjs'), NEXT, 'start', '-H', '127.0.0.1', '-p', String(port)], {
+      cwd: APP,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    next.stdout?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+    next.stderr?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+    for (let i = 0; ; i++) {
+      if (next.exitCode !== null) throw new Error(`next start exited with ${next.exitCode}:\n${logs}`);
+      try {
+        await httpRequest(`${base}${PREFIX}logout`, { timeoutMs: 2000 });
+        break;
+      } catch (err) {
+        if (i > 300) throw new Error(`next start did not listen: ${String(err)}\n${logs}`, { cause: err });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  });
+
+  afterAll(async () => {
+    if (next && next.exitCode === null) {
+      next.kill('SIGTERM');
+      await once(next, 'exit');
+    }
+    await hub?.close();
+  });
+
   test('the app is the README recipe, file for file', () => {
     const recipe = readmeRecipe();
     expect([...recipe.keys()].sort()).toEqual([
@@ -215,5 +223,87 @@ describe('examples/nextjs: the README recipe on next start, against the fake Hub
     expect(forged.status).toBe(403);
     expect(forged.json).toEqual(expect.objectContaining({ code: expect.stringMatching(/^ERR_HUBAUTH_OAUTH_STATE/) }));
     expect(logs).not.toMatch(/ERR_HUBAUTH_CONFIG|Failed to prepare server/);
+  });
+});
+
+describe('examples/nextjs as a managed service of JupyterHub 6, behind its proxy', () => {
+  let real: RunningHub;
+  let browser: BrowserSession | undefined;
+  const url = (sub = ''): string => `${real.publicUrl}${PREFIX}${sub}`;
+
+  beforeAll(async () => {
+    const port = await freeHubPort();
+    real = await startHub({
+      version: '6',
+      users: ['alice', 'bob', 'root'],
+      groups: { admins: ['root'] },
+      roles: [{ name: 'whoami-users', scopes: [`access:services!service=whoami`], users: ['alice', 'root'] }],
+      services: [
+        {
+          name: 'whoami',
+          managed: {
+            command: [process.execPath, '--require', path.join(__dirname, 'support', 'die-with-parent.cjs'), NEXT, 'start', '-H', '127.0.0.1', '-p', String(port)],
+            cwd: APP,
+            port,
+            env: { NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' },
+          },
+        },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await real?.stop();
+  });
+
+  test('tokens: 200 whoami JSON, 401 without, 403 without access or outside the group', async () => {
+    const alice = await real.createUserToken('alice');
+    const me = await httpRequest(url('api/me'), { headers: { Authorization: `token ${alice}` } });
+    expect({ status: me.status, body: me.status === 200 ? '' : me.text.slice(0, 300) }).toEqual({ status: 200, body: '' });
+    expect(me.json).toEqual(expect.objectContaining({ kind: 'user', name: 'alice', admin: false }));
+    expect(me.setCookies).toEqual([]);
+    expect((await httpRequest(url(), { headers: { Authorization: `Bearer ${alice}` } })).status).toBe(200);
+
+    const anonymous = await httpRequest(url('api/me'), { headers: { Accept: 'application/json' } });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer realm="\/services\/whoami\/"/);
+    const bob = await httpRequest(url('api/me'), { headers: { Authorization: `token ${await real.createUserToken('bob')}` } });
+    expect(bob.status).toBe(403);
+    const scoped = await real.createUserToken('alice', { scopes: ['read:users:name!user=alice'] });
+    expect((await httpRequest(url('api/me'), { headers: { Authorization: `token ${scoped}` } })).status).toBe(403);
+
+    expect((await httpRequest(url('admin'), { headers: { Authorization: `token ${alice}` } })).status).toBe(403);
+    const root = await httpRequest(url('admin'), { headers: { Authorization: `token ${await real.createUserToken('root')}` } });
+    expect({ status: root.status, text: root.text }).toEqual({ status: 200, text: 'hello admins' });
+  });
+
+  test('browser login in Chromium: Hub login and consent, the callback route, an xsrf-guarded POST, logout', async () => {
+    await browser?.close(); // a retried test starts over with a fresh browser
+    browser = await launchBrowser();
+    const { page } = browser;
+    await page.goto(url());
+    expect(new URL(page.url()).pathname).toBe('/hub/login');
+    await hubLogin(page, real.publicUrl, 'alice', real.password, { next: new URL(page.url()).searchParams.get('next') ?? undefined });
+    await approveConsent(page);
+    await page.waitForURL(url(), { timeout: 10_000 });
+    expect(await pageJson(page)).toEqual(expect.objectContaining({ kind: 'user', name: 'alice' }));
+
+    const cookies = (await browser.cookies(url())).filter((c) => c.path === PREFIX); // not the Hub's own
+    expect(cookies.map((c) => c.name).sort()).toEqual(['_xsrf', 'service-whoami']);
+    expect(cookies.find((c) => c.name === 'service-whoami')).toEqual(expect.objectContaining({ httpOnly: true, path: PREFIX, sameSite: 'Lax' }));
+
+    // A POST from the page: without the xsrf token refused, with it the handler reads the form.
+    expect((await pageFetch(page, url('api/me'), { method: 'POST' })).status).toBe(403);
+    const posted = await page.evaluate(async ({ target }) => {
+      const { document } = globalThis as unknown as { document: { cookie: string } };
+      const xsrf = decodeURIComponent(document.cookie.split('; ').find((c) => c.startsWith('_xsrf='))?.slice(6) ?? '');
+      const r = await fetch(target, { method: 'POST', headers: { 'X-XSRFToken': xsrf }, body: new URLSearchParams({ title: 'from chromium' }) });
+      return { status: r.status, body: await r.text() };
+    }, { target: url('api/me') });
+    expect({ status: posted.status, body: JSON.parse(posted.body) as unknown }).toEqual({ status: 200, body: { saved: 'from chromium', by: 'alice' } });
+
+    await page.goto(url('logout'));
+    expect(new URL(page.url()).pathname).toMatch(/^\/hub\/(logout|login)/);
+    expect((await browser.cookies(url())).map((c) => c.name)).not.toContain('service-whoami');
   });
 });
