@@ -2,6 +2,8 @@
  * `requireHubUser()`, the same for every adapter that has one: behind a guard it returns the caller;
  * on a route no guard covers, an anonymous caller is a `ConfigError` naming the fix, answered 500.
  */
+import { once } from 'node:events';
+import { createServer, type RequestListener } from 'node:http';
 import request from 'supertest';
 import { startFakeHub, type FakeHub } from '@hubauth/testing';
 import type { HubAuthMiddlewareOptions } from '@hubauth/core';
@@ -13,6 +15,20 @@ import type { ContractApp } from './types';
  * answers an error with its `status` (500 without one) and the JSON `{ name, code, message }`.
  */
 export type RequireHubUserAppFactory = (options: HubAuthMiddlewareOptions) => Promise<Pick<ContractApp, 'server' | 'close'>>;
+
+/** Serves a Node request listener on a free loopback port, for a {@link RequireHubUserAppFactory}. */
+export async function onLoopback(listener: RequestListener): Promise<Pick<ContractApp, 'server' | 'close'>> {
+  const server = createServer(listener).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 /** Declares the `requireHubUser` tests for one adapter. */
 export function runRequireHubUser(adapter: string, factory: RequireHubUserAppFactory): void {

@@ -1,6 +1,5 @@
-import { once } from 'node:events';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { runRequireHubUser } from '../../../test/contract/require-hub-user';
+import { onLoopback, runRequireHubUser } from '../../../test/contract/require-hub-user';
 import { hubAuth, hubAuthenticated, requireHubUser } from '../src';
 
 // The types (requireHubUser gives a HubUser) are checked in types.test.ts, on @types/express 5 and 4.
@@ -13,13 +12,5 @@ runRequireHubUser('Express', async (options) => {
   app.use((err: Error & { code?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     res.status(err.status ?? 500).json({ name: err.name, code: err.code, message: err.message });
   });
-  const server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    server,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return onLoopback(app);
 });

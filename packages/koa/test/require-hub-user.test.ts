@@ -1,7 +1,6 @@
-import { once } from 'node:events';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { runRequireHubUser } from '../../../test/contract/require-hub-user';
+import { onLoopback, runRequireHubUser } from '../../../test/contract/require-hub-user';
 import { hubAuth, hubAuthenticated, requireHubUser, type HubAuthState } from '../src';
 
 // The types (requireHubUser gives a HubUser) are checked in types.test.ts, on @types/koa 3 and 2.
@@ -26,13 +25,5 @@ runRequireHubUser('Koa', async (options) => {
   });
   app.use(hubAuth(options));
   app.use(router.routes());
-  const server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    server,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return onLoopback(app.callback());
 });
