@@ -16,7 +16,6 @@ import { runLoad } from './lib/load.mjs';
 import { forkHelper, killAllChildren, startServer } from './lib/procs.mjs';
 import { parseTarget, runtimeCommand } from './lib/runtimes.mjs';
 import { cacheHitRows } from './phases/cache-hit.mjs';
-import { measureInProcess } from './inprocess.mjs';
 import {
   cpuSecondsOf,
   fmtBytes,
@@ -627,7 +626,12 @@ await memProc.stop();
 // sockets and no load generator competing for the cores; the headline of the cache-hit table.
 const inProcessFrameworks = frameworks.filter((fw) => parseTarget(fw).runtime === 'node');
 log(`in-process phase: ${inProcessFrameworks.join(', ')}, bare and guarded, paired runs`);
-const inProcess = (await measureInProcess({ frameworks: inProcessFrameworks, rounds: cfg.inProcessPairs })).results;
+const inProcessHelper = await forkHelper(path.join(benchDir, 'inprocess.mjs'), {
+  label: 'inprocess',
+  env: { ...process.env, NODE_ENV: 'production', BENCH_INPROCESS_FRAMEWORKS: inProcessFrameworks.join(','), BENCH_INPROCESS_PAIRS: String(cfg.inProcessPairs) },
+});
+const inProcess = inProcessHelper.first.results;
+await inProcessHelper.stop();
 
 // Proxy phase (bench/phases/proxy.mjs): hubauth-proxy vs configurable-http-proxy vs direct, same upstream.
 log(`proxy phase: hubauth-proxy, configurable-http-proxy and direct, ${cfg.rounds} interleaved rounds`);
