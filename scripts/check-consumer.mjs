@@ -17,10 +17,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { loadFakeHub, serviceEnvironment } from './fake-hub.mjs';
+import { freePort, loadFakeHub, serviceEnvironment } from './fake-hub.mjs';
 import { packAll, root } from './packages.mjs';
 
 const fixtures = join(root, 'test', 'consumer');
@@ -40,14 +39,6 @@ const nodes = execFileSync('bash', [join(root, 'scripts', 'ensure-node.sh')], { 
   .map((bin) => ({ bin, version: execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim() }));
 
 const project = mkdtempSync(join(tmpdir(), 'hubauth-consumer-'));
-const freePort = async () => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  return port;
-};
-
 /** Runs `file` with `node`; resolves when it prints "listening" (a service) or exits (a program). */
 function start(node, file, env) {
   const child = spawn(node, [file], { cwd: project, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -13,10 +13,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { basename, dirname, join, relative } from 'node:path';
 import ts from 'typescript';
-import { loadFakeHub, serviceEnvironment } from './fake-hub.mjs';
+import { freePort, loadFakeHub, serviceEnvironment } from './fake-hub.mjs';
 import { publishablePackages, root } from './packages.mjs';
 
 const SKIP_DIRS = new Set(['node_modules', 'dist', '.git', '.tools', '.cache', '.tmp', '.hub-cache', 'coverage']);
@@ -205,14 +204,6 @@ function runnable(snippet) {
   writeFileSync(file, outputText);
   return file;
 }
-
-const freePort = async () => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  return port;
-};
 
 function start(file, env) {
   const child = spawn(process.execPath, [file], { cwd: runDir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

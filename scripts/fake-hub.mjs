@@ -2,7 +2,9 @@
 // outside jest (the docs check and the consumer test). It is bundled from its TypeScript sources
 // with esbuild; the workspace packages it imports resolve to their builds (run `pnpm run build` first).
 import { build } from 'esbuild';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,4 +46,13 @@ export function serviceEnvironment(hub, { port, name = 'whoami', prefix = `/serv
     JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify([`access:services!service=${name}`]),
     HUBAUTH_COOKIE_SECRET: 'docs-and-consumer-checks-cookie-secret-0123456789',
   };
+}
+
+/** A free TCP port on 127.0.0.1 (bound to port 0, then released), for a service under test. */
+export async function freePort() {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  return port;
 }
