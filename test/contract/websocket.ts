@@ -24,9 +24,15 @@ export interface WebsocketServer {
 
 export type WebsocketServerFactory = (options: HubAuthMiddlewareOptions) => Promise<WebsocketServer>;
 
-type Outcome = { opened: true; message: { name: string; act: string } } | { opened: false; status: number; redirected: boolean };
+/** What a websocket client met: the server's first message, or how the upgrade was refused. */
+export type WebsocketOutcome = { opened: true; message: { name: string; act: string } } | { opened: false; status: number; redirected: boolean };
 
-function connect(url: string, headers: Record<string, string> = {}): Promise<Outcome> {
+/**
+ * Opens a websocket with Node's `ws` client (redirects not followed): the first message, or the
+ * status the upgrade was refused with and whether that refusal was a redirect. The real-Hub tests
+ * use it too.
+ */
+export function connectWebsocket(url: string, headers: Record<string, string> = {}): Promise<WebsocketOutcome> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers, followRedirects: false });
     ws.once('message', (data) => {
@@ -65,46 +71,46 @@ export function describeWebsocketContract(name: string, factory: WebsocketServer
 
     it('the token header: opens, and hubAuth acts as the caller', async () => {
       const base = await start();
-      const outcome = await connect(`${base}ws`, { authorization: `token ${hub.issueToken('alice')}` });
+      const outcome = await connectWebsocket(`${base}ws`, { authorization: `token ${hub.issueToken('alice')}` });
       expect(outcome).toEqual({ opened: true, message: { name: 'alice', act: 'alice' } });
     });
 
     it('?token= opens an upgrade even where URL tokens are off (the Hub\'s rule)', async () => {
       const base = await start({ allowTokenInUrl: false });
-      expect(await connect(`${base}ws?token=${hub.issueToken('bob')}`)).toEqual({ opened: true, message: { name: 'bob', act: 'bob' } });
+      expect(await connectWebsocket(`${base}ws?token=${hub.issueToken('bob')}`)).toEqual({ opened: true, message: { name: 'bob', act: 'bob' } });
     });
 
     it('the login cookie opens it from this service\'s own pages, unless allowWebsocketCookieAuth is off', async () => {
       const session = await hub.loginAs('alice');
       const base = await start();
-      expect(await connect(`${base}ws`, { cookie: session.cookie })).toEqual({ opened: true, message: { name: 'alice', act: 'alice' } });
+      expect(await connectWebsocket(`${base}ws`, { cookie: session.cookie })).toEqual({ opened: true, message: { name: 'alice', act: 'alice' } });
       // The browser sends the cookie whatever page opened the socket: only this service's own pages may use it.
       const own = new URL(base).origin.replace(/^ws/, 'http');
-      expect(await connect(`${base}ws`, { cookie: session.cookie, origin: own })).toEqual({ opened: true, message: { name: 'alice', act: 'alice' } });
-      expect(await connect(`${base}ws`, { cookie: session.cookie, origin: 'http://elsewhere.example' })).toEqual({ opened: false, status: 403, redirected: false });
+      expect(await connectWebsocket(`${base}ws`, { cookie: session.cookie, origin: own })).toEqual({ opened: true, message: { name: 'alice', act: 'alice' } });
+      expect(await connectWebsocket(`${base}ws`, { cookie: session.cookie, origin: 'http://elsewhere.example' })).toEqual({ opened: false, status: 403, redirected: false });
       const strict = await start({ allowWebsocketCookieAuth: false });
-      expect(await connect(`${strict}ws`, { cookie: session.cookie })).toEqual({ opened: false, status: 401, redirected: false });
+      expect(await connectWebsocket(`${strict}ws`, { cookie: session.cookie })).toEqual({ opened: false, status: 401, redirected: false });
     });
 
     it('no or a bad credential: 401, never a redirect to the login', async () => {
       const base = await start();
-      expect(await connect(`${base}ws`)).toEqual({ opened: false, status: 401, redirected: false });
-      expect(await connect(`${base}ws`, { authorization: 'token not-a-token' })).toEqual({ opened: false, status: 401, redirected: false });
-      expect(await connect(`${base}ws`, { 'sec-fetch-mode': 'navigate', accept: 'text/html' })).toEqual({ opened: false, status: 401, redirected: false });
+      expect(await connectWebsocket(`${base}ws`)).toEqual({ opened: false, status: 401, redirected: false });
+      expect(await connectWebsocket(`${base}ws`, { authorization: 'token not-a-token' })).toEqual({ opened: false, status: 401, redirected: false });
+      expect(await connectWebsocket(`${base}ws`, { 'sec-fetch-mode': 'navigate', accept: 'text/html' })).toEqual({ opened: false, status: 401, redirected: false });
     });
 
     it('identified but not allowed: 403 (no access scope, or not in the guard\'s group)', async () => {
       const base = await start();
-      expect(await connect(`${base}ws`, { authorization: `token ${hub.issueToken('mallory')}` })).toEqual({ opened: false, status: 403, redirected: false });
-      expect(await connect(`${base}ws-staff`, { authorization: `token ${hub.issueToken('bob')}` })).toEqual({ opened: false, status: 403, redirected: false });
-      expect(await connect(`${base}ws-staff`, { authorization: `token ${hub.issueToken('alice')}` })).toEqual({ opened: true, message: { name: 'alice', act: 'alice' } });
+      expect(await connectWebsocket(`${base}ws`, { authorization: `token ${hub.issueToken('mallory')}` })).toEqual({ opened: false, status: 403, redirected: false });
+      expect(await connectWebsocket(`${base}ws-staff`, { authorization: `token ${hub.issueToken('bob')}` })).toEqual({ opened: false, status: 403, redirected: false });
+      expect(await connectWebsocket(`${base}ws-staff`, { authorization: `token ${hub.issueToken('alice')}` })).toEqual({ opened: true, message: { name: 'alice', act: 'alice' } });
     });
 
     it('a Hub outage: 503, the socket closed', async () => {
       const base = await start();
       hub.setFault({ type: 'status', status: 500 });
       try {
-        const outcome = await connect(`${base}ws`, { authorization: `token ${hub.issueToken('bob')}` });
+        const outcome = await connectWebsocket(`${base}ws`, { authorization: `token ${hub.issueToken('bob')}` });
         expect(outcome.opened).toBe(false);
         expect(outcome.opened === false && outcome.status).toBeGreaterThanOrEqual(502);
       } finally {

@@ -25,7 +25,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import WebSocket from 'ws';
+import { connectWebsocket } from '../contract/websocket';
 import { HUB_VERSIONS, httpRequest, repoRoot, reservePorts, startHub, type HubVersion, type RunningHub } from '../hub';
 import { approveConsent, launchBrowser, type BrowserSession, type Page } from '../hub/browser';
 import { loginIfAsked, pageFetch, pageJson } from './support/browser-flows';
@@ -70,25 +70,6 @@ function recipeEnv(hub: RunningHub, serviceUrl: string, apiToken: string, client
     JUPYTERHUB_HOST: hub.publicUrl,
     JUPYTERHUB_API_URL: hub.apiUrl,
   };
-}
-
-type WsOutcome = { opened: true; message: { name: string; act: string } } | { opened: false; status: number };
-
-/** Opens a websocket with Node's `ws` client: the first message, or the status the upgrade was refused with. */
-function wsConnect(url: string, headers: Record<string, string> = {}): Promise<WsOutcome> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers, followRedirects: false });
-    ws.once('message', (data) => {
-      resolve({ opened: true, message: JSON.parse(String(data)) as { name: string; act: string } });
-      ws.close();
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve({ opened: false, status: res.statusCode ?? 0 });
-      res.resume();
-      ws.terminate();
-    });
-    ws.once('error', reject);
-  });
 }
 
 interface Running {
@@ -322,13 +303,13 @@ describe.each(HUB_VERSIONS)('JupyterHub %s: acting for the user; a service on it
       const base = `${h.publicUrl}/services/${actor(fw)}/`;
       const wsUrl = `${base.replace(/^http/, 'ws')}ws`;
       const token = await h.createUserToken('bob', { scopes: [`access:services!service=${actor(fw)}`, 'read:users:name!user'] });
-      expect(await wsConnect(wsUrl, { authorization: `token ${token}` })).toEqual({ opened: true, message: { name: 'bob', act: 'bob' } });
-      expect(await wsConnect(`${wsUrl}?token=${token}`)).toEqual({ opened: true, message: { name: 'bob', act: 'bob' } });
-      expect(await wsConnect(wsUrl)).toEqual({ opened: false, status: 401 });
-      expect(await wsConnect(wsUrl, { authorization: 'token not-a-token' })).toEqual({ opened: false, status: 401 });
+      expect(await connectWebsocket(wsUrl, { authorization: `token ${token}` })).toEqual({ opened: true, message: { name: 'bob', act: 'bob' } });
+      expect(await connectWebsocket(`${wsUrl}?token=${token}`)).toEqual({ opened: true, message: { name: 'bob', act: 'bob' } });
+      expect(await connectWebsocket(wsUrl)).toEqual({ opened: false, status: 401, redirected: false });
+      expect(await connectWebsocket(wsUrl, { authorization: 'token not-a-token' })).toEqual({ opened: false, status: 401, redirected: false });
       // Identified, but the token does not carry the service's access scope: 403, not a login page.
       const unscoped = await h.createUserToken('bob', { scopes: ['read:users:name!user'] });
-      expect(await wsConnect(wsUrl, { authorization: `token ${unscoped}` })).toEqual({ opened: false, status: 403 });
+      expect(await connectWebsocket(wsUrl, { authorization: `token ${unscoped}` })).toEqual({ opened: false, status: 403, redirected: false });
       // In the browser, after a login: the page's own websocket carries the login cookie.
       await login(page, h, base, 'alice');
       const fromPage = await page.evaluate(
