@@ -10,8 +10,8 @@
  * @module @hubauth/hono
  */
 import { ConfigError, type HubAuth, type HubUser } from '@hubauth/core';
-import { HubAuthFlow, HubCaller, WebHubRequest, carried, carry, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions } from '@hubauth/core/adapter';
-import type { Context, MiddlewareHandler } from 'hono';
+import { HubAuthFlow, HubCaller, WebHubRequest, carried, carry, finishWebResponse, freezeGuardOptions, identifyWebView, needsFinishing, toWebResponse, type FlowStep, type RequestAuthState, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions } from '@hubauth/core/adapter';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
@@ -85,19 +85,33 @@ function settle(flow: HubAuthFlow, step: FlowStep, c: Context): Response | undef
 export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
   const flow = new HubAuthFlow(options);
   const trustProxy = options.trustProxy === true;
-  const middleware: MiddlewareHandler<HubAuthEnv> = async (c, next) => {
-    const { step, state } = await identifyWebRequest(flow, c.req.raw, { env: c.env, trustProxy });
+  const remember = (c: Context<HubAuthEnv>, state: RequestAuthState | null): void => {
     carry(c, flow, state);
-    if (state) {
-      c.set('hubUser', state.identity.user ?? undefined);
-      c.set('xsrfToken', state.identity.xsrfToken);
-      c.set('hubAuth', state.identity.user ? new HubCaller(flow.auth, state.identity) : undefined);
-    }
+    if (!state) return;
+    c.set('hubUser', state.identity.user ?? undefined);
+    c.set('xsrfToken', state.identity.xsrfToken);
+    c.set('hubAuth', state.identity.user ? new HubCaller(flow.auth, state.identity) : undefined);
+  };
+  const finish = async (c: Context<HubAuthEnv>, next: Next, cookies: readonly string[]): Promise<void> => {
+    await next();
+    const res = finishWebResponse(c.req.raw, c.res, cookies, c.env);
+    if (res !== c.res) c.res = res;
+  };
+  const identify = async (c: Context<HubAuthEnv>, next: Next, view: WebHubRequest): Promise<Response | void> => {
+    const { step, state } = await identifyWebView(flow, view);
+    remember(c, state);
     const answer = settle(flow, step, c);
     if (answer) return finishWebResponse(c.req.raw, answer, [], c.env);
-    await next();
-    const res = finishWebResponse(c.req.raw, c.res, state?.identity.setCookies ?? [], c.env);
-    if (res !== c.res) c.res = res;
+    return finish(c, next, state?.identity.setCookies ?? []);
+  };
+  // Not async: a cached caller whose response needs nothing added goes straight on, without a frame of ours to await.
+  const middleware: MiddlewareHandler<HubAuthEnv> = (c, next) => {
+    const view = new WebHubRequest(c.req.raw, { env: c.env, trustProxy });
+    const cached = flow.identifyCached(view);
+    if (!cached) return identify(c, next, view);
+    remember(c, cached);
+    if (cached.identity.setCookies.length === 0 && !needsFinishing(c.req.raw, c.env)) return next();
+    return finish(c, next, cached.identity.setCookies);
   };
   return Object.assign(middleware, { auth: flow.auth, flow });
 }
@@ -119,11 +133,11 @@ export function hubAuth(options: HonoHubAuthOptions = {}): HubAuthMiddleware {
  */
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): MiddlewareHandler<HubAuthGuardedEnv> {
   const policy = freezeGuardOptions(options);
-  return async (c, next) => {
+  // Not async: an allowed request goes straight on (Hono's compose turns a throw into its error handling).
+  return (c, next) => {
     const carrier = carried(c);
     if (!carrier) throw new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards');
     const answer = settle(carrier.flow, carrier.flow.guard(carrier.state, policy), c);
-    if (answer) return answer;
-    await next();
+    return answer ? Promise.resolve(answer) : next();
   };
 }

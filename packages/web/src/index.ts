@@ -10,7 +10,7 @@
  * @module @hubauth/web
  */
 import type { HubAuth, HubUser } from '@hubauth/core';
-import { HubAuthFlow, HubCaller, finishWebResponse, freezeGuardOptions, identifyWebRequest, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type RequestAuthState } from '@hubauth/core/adapter';
+import { HubAuthFlow, HubCaller, WebHubRequest, finishWebResponse, freezeGuardOptions, identifyWebRequest, identifyWebView, toWebResponse, type FlowStep, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type RequestAuthState } from '@hubauth/core/adapter';
 
 export * from '@hubauth/core';
 
@@ -40,8 +40,16 @@ export interface HubContext<User extends HubUser | null = HubUser> {
 
 /** An application handler. */
 export type HubHandler<User extends HubUser | null = HubUser> = (request: Request, context: HubContext<User>) => Response | Promise<Response>;
-/** A `fetch` handler, as `Bun.serve`, `Deno.serve` and Next.js route handlers take it. */
-export type FetchHandler = (request: Request, env?: unknown) => Promise<Response>;
+/**
+ * A `fetch` handler, as `Bun.serve`, `Deno.serve` and Next.js route handlers take it. A cached caller
+ * whose handler answers synchronously is answered synchronously; anything else is a promise.
+ */
+export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
+
+/** Whether a handler's answer is still to come. */
+function isPromiseLike(value: Response | Promise<Response>): value is Promise<Response> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
 /** The first step of a request: an answer (callback, logout, an error) or the caller's state. */
 export type Identification =
   | {
@@ -102,14 +110,34 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
     return response || !state ? { response: response ?? notFound(), state: null } : { response: null, state };
   };
   const guard = (state: RequestAuthState, policy?: HubAuthenticatedOptions): Response | null => settle(flow.guard(state, policy));
-  const wrap = (handler: HubHandler<HubUser | null>, policy: HubAuthenticatedOptions | null): FetchHandler => async (request, env) => {
-    const { response, state } = await identify(request, env);
-    if (!state) return finishWebResponse(request, response as Response, [], env);
+  /** The guard, then the handler, for an identified caller: synchronous when the handler is. */
+  const serve = (handler: HubHandler<HubUser | null>, policy: HubAuthenticatedOptions | null, request: Request, env: unknown, state: RequestAuthState): Response | Promise<Response> => {
     const { user, xsrfToken, setCookies } = state.identity;
     const denied = policy && guard(state, policy);
     if (denied) return finishWebResponse(request, denied, setCookies, env);
     const hubAuth = user ? new HubCaller(flow.auth, state.identity) : null;
-    return finishWebResponse(request, await handler(request, { hubUser: user, xsrfToken, env, hubAuth } as HubContext<HubUser | null>), setCookies, env);
+    const answer = handler(request, { hubUser: user, xsrfToken, env, hubAuth } as HubContext<HubUser | null>);
+    return isPromiseLike(answer) ? Promise.resolve(answer).then((response) => finishWebResponse(request, response, setCookies, env)) : finishWebResponse(request, answer, setCookies, env);
+  };
+  const wrap = (handler: HubHandler<HubUser | null>, policy: HubAuthenticatedOptions | null): FetchHandler => {
+    const identifyThenServe = async (view: WebHubRequest, env: unknown): Promise<Response> => {
+      const { step, state } = await identifyWebView(flow, view);
+      const response = settle(step);
+      if (response || !state) return finishWebResponse(view.request, response ?? notFound(), [], env);
+      return serve(handler, policy, view.request, env, state);
+    };
+    // A cached caller is answered without a promise of hubauth's own: runtimes (`@hono/node-server`
+    // among them) send a Response returned synchronously by a shorter path than an awaited one.
+    return (request, env) => {
+      try {
+        const view = new WebHubRequest(request, { env, trustProxy });
+        const state = flow.identifyCached(view);
+        return state ? serve(handler, policy, request, env, state) : identifyThenServe(view, env);
+      } catch (err) {
+        // Errors reach the runtime as they would from an async handler: as a rejection.
+        return Promise.reject(err);
+      }
+    };
   };
   return {
     auth: flow.auth,

@@ -20,7 +20,8 @@ function typedHandlers(): void {
   // What Bun.serve, Deno.serve and Next.js route handlers accept.
   const bunFetch: (request: Request, server: { requestIP(r: Request): { address: string } | null }) => Response | Promise<Response> = service;
   const denoHandler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response> = service;
-  const nextRoute: (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response> = service;
+  // Next.js checks a route handler's return type against `Response | Promise<Response>` (and void).
+  const nextRoute: (request: Request, context: { params: Promise<Record<string, string>> }) => Response | Promise<Response> = service;
   void [bunFetch, denoHandler, nextRoute];
 
   const hub = hubAuth({ env });

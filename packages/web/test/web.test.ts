@@ -68,9 +68,39 @@ describe('hubAuthenticated(handler): one function is a whole service', () => {
 
   test('errors: "throw" rejects with the typed error instead of answering', async () => {
     const service = hubAuthenticated(() => new Response('never'), { ...options(), errors: 'throw' });
-    const failure: unknown = await service(get(PREFIX, { accept: 'application/json' })).catch((err: unknown) => err);
+    const failure: unknown = await Promise.resolve(service(get(PREFIX, { accept: 'application/json' }))).catch((err: unknown) => err);
     expect(isHubAuthError(failure)).toBe(true);
     expect(failure).toMatchObject({ code: 'ERR_HUBAUTH_UNAUTHENTICATED', status: 401 });
+  });
+
+  test('a cached caller with a synchronous handler is answered synchronously; the rest is a promise', async () => {
+    const cached = () => fakeHubOptions(hub, SECRET); // the identity cache on
+    const service = hubAuthenticated((_request, { hubUser }) => new Response(hubUser.name, { headers: { 'x-app': 'yes' } }), cached());
+    const async = hubAuthenticated(async (_request, { hubUser }) => new Response(hubUser.name), cached());
+    const headers = { authorization: `token ${hub.issueToken(USERS.alice)}` };
+    const first = service(get(PREFIX, headers));
+    expect(first).toBeInstanceOf(Promise); // not cached yet: the Hub is asked
+    expect((await first).status).toBe(200);
+    const second = service(get(PREFIX, headers));
+    expect(second).toBeInstanceOf(Response);
+    expect(await (second as Response).text()).toBe('alice');
+    expect((second as Response).headers.get('x-app')).toBe('yes');
+    const fromAsync = async(get(PREFIX, headers));
+    expect(fromAsync).toBeInstanceOf(Promise);
+    expect(await (await fromAsync).text()).toBe('alice');
+    // A refusal of a cached caller is synchronous too; a throwing handler still rejects.
+    const staff = hubAuthenticated(() => new Response('never'), { ...cached(), hubUsers: ['nobody'] });
+    await staff(get(PREFIX, headers));
+    const refused = staff(get(PREFIX, headers));
+    expect(refused).toBeInstanceOf(Response);
+    expect((refused as Response).status).toBe(403);
+    const throwing = hubAuthenticated(() => {
+      throw new Error('handler failed');
+    }, cached());
+    await Promise.resolve(throwing(get(PREFIX, headers))).catch(() => undefined);
+    const failed = throwing(get(PREFIX, headers));
+    expect(failed).toBeInstanceOf(Promise);
+    await expect(failed).rejects.toThrow('handler failed');
   });
 
   test('options are checked when the service is built', () => {

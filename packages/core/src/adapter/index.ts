@@ -38,7 +38,7 @@ export type { Carrying, RequestCarrier } from './carrier';
 export { NodeRequestView, appendSetCookie, sendNode } from './node';
 export type { NodeRequestHooks } from './node';
 export { refuseUpgrade, upgradeRequest } from '../upgrade';
-export { WebHubRequest, clientAddress, identifyWebRequest, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, finishWebResponse, MAX_XSRF_FORM_BYTES } from './web';
+export { WebHubRequest, clientAddress, identifyWebRequest, identifyWebView, needsFinishing, needsXsrfField, readXsrfField, splitAuthorization, toWebResponse, withSetCookies, finishWebResponse, MAX_XSRF_FORM_BYTES } from './web';
 export type { WebRequestInit } from './web';
 export { matchRoute } from '../routes';
 export type { HubRoute, HubRouteName } from '../routes';

@@ -213,6 +213,34 @@ export async function identifyWebRequest(
   const view = new WebHubRequest(request, init);
   const cached = flow.identifyCached(view);
   if (cached) return { step: CONTINUE, state: cached };
+  return identifyWebView(flow, view);
+}
+
+/**
+ * {@link identifyWebRequest} for a view whose cached identification ({@link HubAuthFlow.identifyCached})
+ * came back `undefined`: reads the `_xsrf` form field when core will need it, then identifies. For
+ * adapters that answer cached callers synchronously and take this path for the others.
+ *
+ * @example
+ * ```ts
+ * import { HubAuthFlow, WebHubRequest, identifyWebView } from '@hubauth/core/adapter';
+ *
+ * const flow = new HubAuthFlow();
+ * export async function stateOf(request: Request) {
+ *   const view = new WebHubRequest(request);
+ *   return flow.identifyCached(view) ?? (await identifyWebView(flow, view)).state;
+ * }
+ * ```
+ */
+export async function identifyWebView(
+  flow: HubAuthFlow,
+  view: WebHubRequest,
+): Promise<{
+  /** What to do next. */
+  step: FlowStep;
+  /** The caller's state for the guards; `null` when core answered (its own routes). */
+  state: RequestAuthState | null;
+}> {
   if (needsXsrfField(view, flow)) await readXsrfField(view);
   return flow.identify(view);
 }
@@ -253,6 +281,16 @@ export function withSetCookies(response: Response, cookies: readonly string[]): 
 }
 
 /**
+ * Whether {@link finishWebResponse} may have to change a response to `request` even without cookies
+ * to add: the request asked to close the connection, on a runtime that does not say so itself.
+ * An adapter can skip finishing when this is `false` and it has no cookies to set.
+ */
+export function needsFinishing(request: Request, env?: unknown): boolean {
+  // Node's own server (under `@hono/node-server`) answers Connection: close by itself.
+  return !nodeIncoming(env) && request.headers.get('connection')?.toLowerCase().includes('close') === true;
+}
+
+/**
  * The response to send for `request`: the application's, with hubauth's cookies, and with
  * `Connection: close` when the request asked for it. Bun closes such connections without saying so,
  * and a keep-alive client that forwarded the header (JupyterHub's proxy does) then reuses the closed
@@ -260,8 +298,7 @@ export function withSetCookies(response: Response, cookies: readonly string[]): 
  * asks of a server anyway, and harmless on runtimes that already do.
  */
 export function finishWebResponse(request: Request, response: Response, cookies: readonly string[], env?: unknown): Response {
-  // Node's own server (under `@hono/node-server`) answers Connection: close by itself.
-  const closing = !nodeIncoming(env) && request.headers.get('connection')?.toLowerCase().includes('close') === true && !response.headers.has('connection');
+  const closing = needsFinishing(request, env) && !response.headers.has('connection');
   if (!closing) return withSetCookies(response, cookies);
   return editHeaders(response, (headers) => {
     for (const cookie of cookies) headers.append('set-cookie', cookie);
