@@ -1,18 +1,20 @@
-// What authentication adds to one cached request, measured inside one process: no sockets, no load
-// generator competing for the cores. Each framework's bare and guarded apps (servers/apps.mjs) are
-// built side by side and called directly through light-my-request (Fastify: its own `inject`; the
-// fetch handlers through @hono/node-server's listener, as they run on Node), with the same
-// `Authorization` header; the process's CPU time (`process.cpuUsage`) divided by the requests is
-// the CPU per request. After a warm-up, many short runs alternate bare and guarded: a burst of other
-// work on the machine falls on both runs of a pair, and the median of the pairs' differences ignores
-// the pairs it hit hardest. The fake Hub answers the one lookup that fills the cache.
+// What authentication adds to one cached request, measured without sockets or a load generator
+// competing for the cores. Each framework's bare and guarded apps (servers/apps.mjs) run in processes
+// of their own (four per app, taking turns: one process's JIT luck moves its figure by several µs) and
+// are called directly through light-my-request (Fastify: its own `inject`; the fetch handlers through
+// @hono/node-server's listener, as they run on Node), with the same `Authorization` header; a
+// process's CPU time (`process.cpuUsage`) divided by the requests is the CPU per request. After a
+// warm-up, many short runs alternate bare and guarded: a burst of other work on the machine falls on
+// both runs of a pair, and the median of the pairs' differences ignores the pairs it hit hardest. The
+// fake Hub, in this process, answers the one lookup per app process that fills its cache.
 //
 //   node bench/inprocess.mjs [express,koa,fastify,hono,web] [pairs] [requests per run] [bare,noop,guarded]
 //
 // bench/run.mjs forks it for the headline of its cache-hit table (the results come back over IPC).
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fork } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inject } from 'light-my-request';
 import { buildHelpers } from './lib/build.mjs';
 import { benchServerEnv, buildDir, median } from './lib/util.mjs';
@@ -65,37 +67,79 @@ async function cpuPerRequestUs(send, requests) {
 }
 
 /**
- * Per framework: `{ bare, guarded, added, rounds: [{ bare, guarded }] }` in µs of CPU per request
- * (medians over the paired runs; `added` is the median of the pairs' differences). Throws when a
- * guarded app asked the Hub more than once: the figure is for cached requests only.
+ * One app in a process of its own, as it runs in production: frameworks share code between apps
+ * (Express's router, light-my-request, hubauth's core), and in one process the bare app's paths would
+ * be compiled for the guarded app's shapes too — and the other way round. The orchestrator sends
+ * `{ requests }`; the answer is `{ us }`, CPU per request.
  */
-export async function measureInProcess({ frameworks, rounds = 200, requests = 500, modes = ['bare', 'guarded'], log = () => {} }) {
+async function serveOneApp(framework, mode, token) {
+  const send = await caller(framework, await buildApp(framework, mode, PREFIX, { oauth: false }), { authorization: `token ${token}` });
+  await cpuPerRequestUs(send, 5_000); // warm-up (and the one Hub lookup)
+  process.on('message', async ({ requests }) => {
+    process.send({ us: await cpuPerRequestUs(send, requests) });
+  });
+  process.send({ ready: true });
+}
+
+/** Forks {@link serveOneApp} for `framework` and `mode`; resolves once it is warm. */
+function forkApp(framework, mode, env, token) {
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, ...env, NODE_ENV: 'production', BENCH_INPROCESS_APP: `${framework}:${mode}:${token}` },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let waiting = null;
+  child.on('message', (message) => waiting?.resolve(message));
+  child.on('exit', (code) => waiting?.reject(new Error(`${framework} ${mode}: the app process exited (${code})`)));
+  const next = () => new Promise((resolve, reject) => (waiting = { resolve, reject }));
+  return {
+    ready: next(),
+    run: (requests) => {
+      const answer = next();
+      child.send({ requests });
+      return answer.then(({ us }) => us);
+    },
+    close: () => child.kill(),
+  };
+}
+
+/**
+ * Per framework: `{ bare, guarded, added, rounds: [{ bare, guarded }] }` in µs of CPU per request
+ * (medians over the paired runs; `added` is the median of the pairs' differences). Each app runs in a
+ * process of its own, one at a time. Throws when a guarded app asked the Hub more than once: the
+ * figure is for cached requests only.
+ */
+export async function measureInProcess({ frameworks, rounds = 200, requests = 500, modes = ['bare', 'guarded'], processes = 4, log = () => {} }) {
   await buildHelpers();
   const { startFakeHub } = await import(pathToFileURL(path.join(buildDir, 'fake-hub.mjs')).href);
   const hub = await startFakeHub();
   const token = `inprocess${Date.now().toString(36)}`;
   hub.addToken(token, { name: 'bench', groups: ['bench-group'], scopes: ['access:services'] });
   const env = benchServerEnv({ apiUrl: hub.apiUrl, url: ORIGIN, prefix: PREFIX, framework: '', mode: '' });
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  const headers = { authorization: `token ${token}` };
   const results = {};
+  const apps = [];
   try {
     for (const framework of frameworks) {
-      const send = {};
-      for (const mode of modes) {
-        send[mode] = await caller(framework, await buildApp(framework, mode, PREFIX, { oauth: false }), headers);
-        await cpuPerRequestUs(send[mode], 5_000); // warm-up (and the one Hub lookup)
+      // Several processes per mode, taking turns: how the JIT compiled one process's hot paths moves
+      // its figure by several µs either way, and the pairs then span that spread instead of one draw.
+      const run = Object.fromEntries(modes.map((mode) => [mode, []]));
+      for (let i = 0; i < processes; i++) {
+        for (const mode of modes) {
+          const app = forkApp(framework, mode, env, token);
+          apps.push(app);
+          await app.ready;
+          run[mode].push(app.run);
+        }
       }
       const lookups = hub.calls.user;
       const perRound = [];
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 ? [...modes].reverse() : modes;
         const r = {};
-        for (const mode of order) r[mode] = await cpuPerRequestUs(send[mode], requests);
+        for (const mode of order) r[mode] = await run[mode][round % processes](requests);
         perRound.push(r);
       }
       if (hub.calls.user !== lookups) throw new Error(`${framework}: ${hub.calls.user - lookups} Hub lookups during the measured runs; the cache was not hit`);
+      for (const app of apps.splice(0)) app.close();
       log(`${framework}: ${modes.map((m) => `${m} ${median(perRound.map((r) => r[m])).toFixed(2)} µs`).join(', ')} (medians of ${rounds} pairs of ${requests} requests)`);
       results[framework] = {
         ...Object.fromEntries(modes.map((m) => [m, median(perRound.map((r) => r[m]))])),
@@ -106,10 +150,7 @@ export async function measureInProcess({ frameworks, rounds = 200, requests = 50
       };
     }
   } finally {
-    for (const key of Object.keys(env)) {
-      if (key in saved) process.env[key] = saved[key];
-      else delete process.env[key];
-    }
+    for (const app of apps) app.close();
     await hub.close();
   }
   return { results };
@@ -117,7 +158,10 @@ export async function measureInProcess({ frameworks, rounds = 200, requests = 50
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.env.NODE_ENV = 'production';
-  if (process.send) {
+  if (process.send && process.env.BENCH_INPROCESS_APP) {
+    const [framework, mode, token] = process.env.BENCH_INPROCESS_APP.split(':');
+    await serveOneApp(framework, mode, token);
+  } else if (process.send) {
     // Forked by bench/run.mjs: a fresh process, so that the orchestrator's own heap and caches do
     // not weigh on the measurement. The results are its one message.
     const { results } = await measureInProcess({
