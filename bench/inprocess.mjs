@@ -1,6 +1,6 @@
 // What authentication adds to one cached request, measured without sockets or a load generator
 // competing for the cores. Each framework's bare and guarded apps (servers/apps.mjs) run in processes
-// of their own (four per app, taking turns: one process's JIT luck moves its figure by several µs) and
+// of their own (six per app, taking turns: one process's JIT luck moves its figure by several µs) and
 // are called directly through light-my-request (Fastify: its own `inject`; the fetch handlers through
 // @hono/node-server's listener, as they run on Node), with the same `Authorization` header; a
 // process's CPU time (`process.cpuUsage`) divided by the requests is the CPU per request. After a
@@ -17,7 +17,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inject } from 'light-my-request';
 import { buildHelpers } from './lib/build.mjs';
-import { benchServerEnv, buildDir, median } from './lib/util.mjs';
+import { benchServerEnv, buildDir, median, percentile } from './lib/util.mjs';
 import { buildApp } from './servers/apps.mjs';
 
 const require = createRequire(new URL('../examples/package.json', import.meta.url));
@@ -108,7 +108,7 @@ function forkApp(framework, mode, env, token) {
  * process of its own, one at a time. Throws when a guarded app asked the Hub more than once: the
  * figure is for cached requests only.
  */
-export async function measureInProcess({ frameworks, rounds = 200, requests = 500, modes = ['bare', 'guarded'], processes = 4, log = () => {} }) {
+export async function measureInProcess({ frameworks, rounds = 72, requests = 2500, modes = ['bare', 'guarded'], processes = 6, log = () => {} }) {
   await buildHelpers();
   const { startFakeHub } = await import(pathToFileURL(path.join(buildDir, 'fake-hub.mjs')).href);
   const hub = await startFakeHub();
@@ -135,7 +135,9 @@ export async function measureInProcess({ frameworks, rounds = 200, requests = 50
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 ? [...modes].reverse() : modes;
         const r = {};
-        for (const mode of order) r[mode] = await run[mode][round % processes](requests);
+        // Every bare process meets every guarded one in turn: a pair's difference is then not tied to
+        // one draw of each.
+        for (const mode of order) r[mode] = await run[mode][Math.floor(round / processes ** modes.indexOf(mode)) % processes](requests);
         perRound.push(r);
       }
       if (hub.calls.user !== lookups) throw new Error(`${framework}: ${hub.calls.user - lookups} Hub lookups during the measured runs; the cache was not hit`);
@@ -146,6 +148,8 @@ export async function measureInProcess({ frameworks, rounds = 200, requests = 50
         bare: median(perRound.map((r) => r.bare)),
         guarded: median(perRound.map((r) => r.guarded)),
         added: median(perRound.map((r) => r.guarded - r.bare)),
+        // The middle half of the pairs' differences: how far one pair's figure can be trusted.
+        addedSpread: [percentile(perRound.map((r) => r.guarded - r.bare), 25), percentile(perRound.map((r) => r.guarded - r.bare), 75)],
         rounds: perRound,
       };
     }
@@ -166,19 +170,20 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     // not weigh on the measurement. The results are its one message.
     const { results } = await measureInProcess({
       frameworks: (process.env.BENCH_INPROCESS_FRAMEWORKS ?? 'express,koa,fastify,hono').split(','),
-      rounds: Number(process.env.BENCH_INPROCESS_PAIRS ?? 200),
+      rounds: Number(process.env.BENCH_INPROCESS_PAIRS ?? 72),
+      requests: 2500,
     });
     process.send({ results }, () => process.exit(0));
   } else {
     const frameworks = (process.argv[2] ?? 'express,koa,fastify,hono,web').split(',');
-    const rounds = Number(process.argv[3] ?? 200);
-    const requests = Number(process.argv[4] ?? 500);
+    const rounds = Number(process.argv[3] ?? 72);
+    const requests = Number(process.argv[4] ?? 2500);
     const modes = (process.argv[5] ?? 'bare,guarded').split(',');
     const { results } = await measureInProcess({ frameworks, rounds, requests, modes, log: console.log });
     console.log('\nserver CPU per cached request, in process (median µs):');
     for (const [fw, r] of Object.entries(results)) {
       const noop = r.noop === undefined ? '' : `noop ${r.noop.toFixed(2)}  `;
-      console.log(`${fw.padEnd(8)} bare ${r.bare.toFixed(2)}  ${noop}guarded ${r.guarded.toFixed(2)}  → hubauth adds ${r.added.toFixed(2)} µs (bare ÷ guarded CPU ${(r.bare / r.guarded).toFixed(3)})`);
+      console.log(`${fw.padEnd(8)} bare ${r.bare.toFixed(2)}  ${noop}guarded ${r.guarded.toFixed(2)}  → hubauth adds ${r.added.toFixed(2)} µs (pairs' middle half ${r.addedSpread.map((x) => x.toFixed(1)).join(' to ')}; bare ÷ guarded CPU ${(r.bare / r.guarded).toFixed(3)})`);
     }
     process.exit(0);
   }

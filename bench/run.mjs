@@ -48,7 +48,7 @@ const cfg = {
   floodChunks: num('BENCH_FLOOD_CHUNKS', 5),
   floodQuietS: num('BENCH_FLOOD_QUIET_S', 4),
   memIdentities: num('BENCH_MEM_IDENTITIES', 50_000),
-  inProcessPairs: num('BENCH_INPROCESS_PAIRS', 200),
+  inProcessPairs: num('BENCH_INPROCESS_PAIRS', 72),
   maxConcurrentLookups: 16,
   maxPendingLookups: 1000,
   frameworks: (process.env.BENCH_FRAMEWORKS ?? 'express,koa,fastify,hono,web-bun,web-deno').split(',').filter(Boolean),

@@ -30,7 +30,7 @@ export function cacheHitRows({ frameworks, warm, inProcess = {}, targets, parseT
         ok ? `${fmtRatio(own.added, 1)} µs` : 'INVALID',
         `≤ ${targets.addedCpuUs} µs`,
         !ok ? 'invalid' : own.added <= targets.addedCpuUs ? 'met' : `missed by ${fmtRatio(own.added - targets.addedCpuUs, 1)} µs`,
-        `guarded ${fmtRatio(own.guarded, 1)} µs, bare ${fmtRatio(own.bare, 1)} µs of CPU per request (medians of ${own.rounds.length} paired runs)`,
+        `guarded ${fmtRatio(own.guarded, 1)} µs, bare ${fmtRatio(own.bare, 1)} µs of CPU per request (medians of ${own.rounds.length} paired runs; the pairs' middle half added ${own.addedSpread.map((x) => fmtRatio(x, 1)).join(' to ')} µs)`,
       ]);
     }
 
