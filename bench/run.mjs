@@ -624,7 +624,9 @@ await memProc.stop();
 
 // In-process cost (bench/inprocess.mjs): what authentication adds to a cached request, with no
 // sockets and no load generator competing for the cores; the headline of the cache-hit table.
-const inProcessFrameworks = frameworks.filter((fw) => parseTarget(fw).runtime === 'node');
+// `@hubauth/web` has no load target on Node (its load targets are Bun and Deno), but it is an adapter
+// on Node too: served by @hono/node-server, as users deploy it there.
+const inProcessFrameworks = [...new Set([...frameworks.filter((fw) => parseTarget(fw).runtime === 'node'), 'web'])];
 log(`in-process phase: ${inProcessFrameworks.join(', ')}, bare and guarded, paired runs`);
 const inProcessHelper = await forkHelper(path.join(benchDir, 'inprocess.mjs'), {
   label: 'inprocess',

@@ -22,17 +22,7 @@ export function cacheHitRows({ frameworks, warm, inProcess = {}, targets, parseT
     const valid = bare.valid && guarded.valid;
 
     const own = inProcess[fw];
-    if (own) {
-      const ok = Number.isFinite(own.added);
-      rows.push([
-        'Cache-hit overhead',
-        `${fw}: CPU that authentication adds per cached request, in process (guarded − bare)`,
-        ok ? `${fmtRatio(own.added, 1)} µs` : 'INVALID',
-        `≤ ${targets.addedCpuUs} µs`,
-        !ok ? 'invalid' : own.added <= targets.addedCpuUs ? 'met' : `missed by ${fmtRatio(own.added - targets.addedCpuUs, 1)} µs`,
-        `guarded ${fmtRatio(own.guarded, 1)} µs, bare ${fmtRatio(own.bare, 1)} µs of CPU per request (medians of ${own.rounds.length} paired runs; the pairs' middle half added ${own.addedSpread.map((x) => fmtRatio(x, 1)).join(' to ')} µs)`,
-      ]);
-    }
+    if (own) rows.push(inProcessRow(fw, own, targets));
 
     const added = guarded.cpuPerRequestUs - bare.cpuPerRequestUs;
     const cpuOk = valid && Number.isFinite(added);
@@ -69,5 +59,22 @@ export function cacheHitRows({ frameworks, warm, inProcess = {}, targets, parseT
       `${rate('whoami', whoami)}, ${rate('bare', bare)}; server CPU per request ${fmtInt(whoami.cpuPerRequestUs)} µs vs ${fmtInt(bare.cpuPerRequestUs)} µs`,
     ]);
   }
+  // Adapters measured only in process (`@hubauth/web` on Node, served by @hono/node-server).
+  for (const [name, own] of Object.entries(inProcess)) {
+    if (!frameworks.includes(name)) rows.push(inProcessRow(`${name} (Node, @hono/node-server)`, own, targets));
+  }
   return rows;
+}
+
+/** The headline row of one adapter: its in-process (guarded − bare) CPU per cached request. */
+function inProcessRow(name, own, targets) {
+  const ok = Number.isFinite(own.added);
+  return [
+    'Cache-hit overhead',
+    `${name}: CPU that authentication adds per cached request, in process (guarded − bare)`,
+    ok ? `${fmtRatio(own.added, 1)} µs` : 'INVALID',
+    `≤ ${targets.addedCpuUs} µs`,
+    !ok ? 'invalid' : own.added <= targets.addedCpuUs ? 'met' : `missed by ${fmtRatio(own.added - targets.addedCpuUs, 1)} µs`,
+    `guarded ${fmtRatio(own.guarded, 1)} µs, bare ${fmtRatio(own.bare, 1)} µs of CPU per request (medians of ${own.rounds.length} paired runs; the pairs' middle half added ${own.addedSpread.map((x) => fmtRatio(x, 1)).join(' to ')} µs)`,
+  ];
 }
