@@ -143,13 +143,14 @@ export async function measureInProcess({ frameworks, rounds = 72, requests = 250
       if (hub.calls.user !== lookups) throw new Error(`${framework}: ${hub.calls.user - lookups} Hub lookups during the measured runs; the cache was not hit`);
       for (const app of apps.splice(0)) app.close();
       log(`${framework}: ${modes.map((m) => `${m} ${median(perRound.map((r) => r[m])).toFixed(2)} µs`).join(', ')} (medians of ${rounds} pairs of ${requests} requests)`);
+      const differences = perRound.map((r) => r.guarded - r.bare);
       results[framework] = {
         ...Object.fromEntries(modes.map((m) => [m, median(perRound.map((r) => r[m]))])),
         bare: median(perRound.map((r) => r.bare)),
         guarded: median(perRound.map((r) => r.guarded)),
-        added: median(perRound.map((r) => r.guarded - r.bare)),
+        added: median(differences),
         // The middle half of the pairs' differences: how far one pair's figure can be trusted.
-        addedSpread: [percentile(perRound.map((r) => r.guarded - r.bare), 25), percentile(perRound.map((r) => r.guarded - r.bare), 75)],
+        addedSpread: [percentile(differences, 25), percentile(differences, 75)],
         rounds: perRound,
       };
     }
@@ -171,7 +172,6 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     const { results } = await measureInProcess({
       frameworks: (process.env.BENCH_INPROCESS_FRAMEWORKS ?? 'express,koa,fastify,hono').split(','),
       rounds: Number(process.env.BENCH_INPROCESS_PAIRS ?? 72),
-      requests: 2500,
     });
     process.send({ results }, () => process.exit(0));
   } else {

@@ -104,11 +104,13 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
     if (step.type === 'respond') return toWebResponse(step.response);
     throw step.error;
   };
-  const identify = async (request: Request, env?: unknown): Promise<Identification> => {
-    const { step, state } = await identifyWebRequest(flow, request, { env, trustProxy });
+  /** Core's first step as an answer to send or the caller's state. */
+  const identification = ({ step, state }: { step: FlowStep; state: RequestAuthState | null }): Identification => {
     const response = settle(step);
     return response || !state ? { response: response ?? notFound(), state: null } : { response: null, state };
   };
+  const identify = async (request: Request, env?: unknown): Promise<Identification> =>
+    identification(await identifyWebRequest(flow, request, { env, trustProxy }));
   const guard = (state: RequestAuthState, policy?: HubAuthenticatedOptions): Response | null => settle(flow.guard(state, policy));
   /** The guard, then the handler, for an identified caller: synchronous when the handler is. */
   const serve = (handler: HubHandler<HubUser | null>, policy: HubAuthenticatedOptions | null, request: Request, env: unknown, state: RequestAuthState): Response | Promise<Response> => {
@@ -121,10 +123,8 @@ export function hubAuth(options: WebHubAuthOptions = {}): WebHubAuth {
   };
   const wrap = (handler: HubHandler<HubUser | null>, policy: HubAuthenticatedOptions | null): FetchHandler => {
     const identifyThenServe = async (view: WebHubRequest, env: unknown): Promise<Response> => {
-      const { step, state } = await identifyWebView(flow, view);
-      const response = settle(step);
-      if (response || !state) return finishWebResponse(view.request, response ?? notFound(), [], env);
-      return serve(handler, policy, view.request, env, state);
+      const { response, state } = identification(await identifyWebView(flow, view));
+      return state ? serve(handler, policy, view.request, env, state) : finishWebResponse(view.request, response, [], env);
     };
     // A cached caller is answered without a promise of hubauth's own: runtimes (`@hono/node-server`
     // among them) send a Response returned synchronously by a shorter path than an awaited one.
