@@ -4,7 +4,8 @@
  * find leaked sockets) and can go down and come back on the same port (a Hub restart).
  */
 import { once } from 'node:events';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { freePort, listenOnReservedRange } from '../ports';
 
 export class TcpRelay {
   private server: Server | null = null;
@@ -49,9 +50,13 @@ export class TcpRelay {
       client.pipe(upstream);
       upstream.pipe(client);
     });
-    server.listen(this.port, '127.0.0.1');
-    await once(server, 'listening');
-    this.port = (server.address() as AddressInfo).port;
+    // Below the ephemeral range, so that no other test's `listen(0)` takes the port while the relay
+    // is down, and no client of another test that holds a port number reaches the relay by chance.
+    if (this.port === 0) this.port = await listenOnReservedRange(server);
+    else {
+      server.listen(this.port, '127.0.0.1');
+      await once(server, 'listening');
+    }
     this.server = server;
   }
 
@@ -64,12 +69,10 @@ export class TcpRelay {
   }
 }
 
-/** A loopback port nothing listens on (bound, then released). */
-export async function deadPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/**
+ * A loopback port nothing listens on (bound, then released), below the ephemeral range, so that it
+ * stays dead: no other test's `listen(0)` is given it.
+ */
+export function deadPort(): Promise<number> {
+  return freePort();
 }

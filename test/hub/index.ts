@@ -13,9 +13,9 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePorts } from '../ports';
 import { httpRequest, type HttpResponse } from './http';
 import {
   isAlive,
@@ -143,41 +143,8 @@ export function assertHubInstalled(version: HubVersion): void {
 // Ports
 // ---------------------------------------------------------------------------------------------
 
-/**
- * `count` distinct free ports on 127.0.0.1, kept bound until `release()`, so that another caller
- * choosing ports meanwhile cannot be given one of them.
- */
-export async function reservePorts(count: number): Promise<{ ports: number[]; release(): Promise<void> }> {
-  const servers: net.Server[] = [];
-  const release = () => Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined);
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = net.createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
-    }
-  } catch (err) {
-    await release();
-    throw err;
-  }
-  return { ports: servers.map((s) => (s.address() as net.AddressInfo).port), release };
-}
-
-/** `count` distinct free TCP ports on 127.0.0.1 (bound to port 0, then released). */
-export async function freePorts(count: number): Promise<number[]> {
-  const { ports, release } = await reservePorts(count);
-  await release();
-  return ports;
-}
-
-export async function freePort(): Promise<number> {
-  const [port] = await freePorts(1);
-  if (port === undefined) throw new Error('no free port');
-  return port;
-}
+// Ports: chosen below the ephemeral range (see test/ports.ts).
+export { freePort, freePorts, reservePorts } from '../ports';
 
 // ---------------------------------------------------------------------------------------------
 // Options and results

@@ -17,10 +17,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { startFakeHub, type FakeHub } from '../fake-hub';
-import { freePort as freeHubPort, httpRequest, startHub, type HttpResponse, type RunningHub } from '../hub';
+import { freePort, httpRequest, startHub, type HttpResponse, type RunningHub } from '../hub';
 import { approveConsent, hubLogin, launchBrowser, type BrowserSession } from '../hub/browser';
 import { pageFetch, pageJson } from './support/browser-flows';
 
@@ -35,14 +34,6 @@ const NAVIGATE = { 'Sec-Fetch-Mode': 'navigate', Accept: 'text/html' };
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('JUPYTERHUB_') && !k.startsWith('HUBAUTH_')));
   return { ...env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
 }
 
 /** `name=value` pairs of Set-Cookie headers, as a Cookie header. */
@@ -232,7 +223,7 @@ describe('examples/nextjs as a managed service of JupyterHub 6, behind its proxy
   const url = (sub = ''): string => `${real.publicUrl}${PREFIX}${sub}`;
 
   beforeAll(async () => {
-    const port = await freeHubPort();
+    const port = await freePort();
     real = await startHub({
       version: '6',
       users: ['alice', 'bob', 'root'],

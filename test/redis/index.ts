@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../ports';
 
 export interface RunningRedis {
   port: number;
@@ -26,17 +27,8 @@ export interface RunningRedis {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+// Chosen below the ephemeral range: the port is kept across stop() and start() (see test/ports.ts).
+export { freePort } from '../ports';
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { startFakeHub, type FakeHub } from '../../../test/fake-hub';
-import { freePort } from '../src/app-process';
+import { freePort } from '../../../test/ports';
 import { main, parseCommandLine } from '../src/cli';
 import { AppProcess, ConfigError } from '../src';
 
