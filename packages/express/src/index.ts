@@ -9,10 +9,11 @@
  * @module @hubauth/express
  */
 import { ConfigError, type HubAuth, type HubUser } from '@hubauth/core';
-import { HubAuthFlow, HubCaller, NodeRequestView, freezeGuardOptions, appendSetCookie, carried, carry, sendNode, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
+import { HubAuthFlow, NodeRequestView, freezeGuardOptions, appendSetCookie, carry, sendNode, type HubCaller, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { carrierOf, exposeRequestFields } from './request-fields';
 
 export * from '@hubauth/core';
 export { requireHubUser } from './require-hub-user';
@@ -90,27 +91,25 @@ const hooks: NodeRequestHooks<Request> = { secure: (req) => req.secure, ip: (req
  */
 export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddleware {
   const flow = new HubAuthFlow(options);
-  const remember = (req: Request, res: Response, state: RequestAuthState | null): void => {
-    carry(req, flow, state);
+  // On res.locals, not req: see request-fields.ts. `req.hubUser` and `req.hubAuth` read it.
+  const remember = (res: Response, state: RequestAuthState | null): void => {
+    carry(res.locals, flow, state);
     if (!state) return;
-    if (state.identity.user) {
-      req.hubUser = state.identity.user;
-      req.hubAuth = new HubCaller(flow.auth, state.identity);
-    }
     res.locals.xsrfToken = state.identity.xsrfToken;
     appendSetCookie(res, state.identity.setCookies);
   };
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    exposeRequestFields(req);
     const request = new NodeRequestView(req, req, hooks, req.originalUrl || req.url);
     // A cached token is answered without waiting; anything else takes the asynchronous path.
     const cached = flow.identifyCached(request);
     if (cached) {
-      remember(req, res, cached);
+      remember(res, cached);
       next();
       return;
     }
     flow.identify(request).then(({ step, state }) => {
-      remember(req, res, state);
+      remember(res, state);
       if (step.type === 'respond') sendNode(res, step.response);
       else next(step.type === 'error' ? step.error : undefined);
     }, next);
@@ -140,7 +139,7 @@ export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddlewa
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): RequestHandler {
   const policy = freezeGuardOptions(options);
   return (req: Request, res: Response, next: NextFunction): void => {
-    const carrier = carried(req);
+    const carrier = carrierOf(req);
     if (!carrier) {
       next(new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards'));
       return;

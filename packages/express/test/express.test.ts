@@ -129,6 +129,65 @@ describe.each([
     expect(mw.auth.oauthEnabled).toBe(true);
     expect(hubAuth(options({ oauth: false })).auth.oauthEnabled).toBe(false);
   });
+
+  describe('req.hubUser and req.hubAuth', () => {
+    /** What a handler sees of the two fields, and whether any of them is an own property of req. */
+    const fields = (req: Request) => ({
+      user: req.hubUser?.name ?? null,
+      sameCaller: req.hubAuth !== undefined && req.hubAuth === req.hubAuth,
+      caller: req.hubAuth?.user?.name ?? null,
+      own: [...Object.keys(req), ...Object.getOwnPropertySymbols(req).map(String)].filter((k) => /hub/i.test(k)),
+    });
+
+    test('are read from the request, and nothing of hubauth is added to req itself', async () => {
+      const app = expressFactory();
+      app.use(hubAuth(options({ oauth: false })));
+      app.get('/services/whoami/fields', (req: Request, res: Response) => res.json(fields(req)));
+      const server = await listen(app);
+      const known = await request(server).get('/services/whoami/fields').set('authorization', `token ${token}`);
+      expect(known.body).toEqual({ user: 'alice', sameCaller: true, caller: 'alice', own: [] });
+      const anonymous = await request(server).get('/services/whoami/fields');
+      expect(anonymous.body).toEqual({ user: null, sameCaller: false, caller: null, own: [] });
+    });
+
+    test('an app without hubAuth() in the same process sees neither', async () => {
+      const withAuth = expressFactory();
+      withAuth.use(hubAuth(options({ oauth: false })));
+      withAuth.get('/services/whoami/fields', (req: Request, res: Response) => res.json(fields(req)));
+      const without = expressFactory();
+      without.get('/services/whoami/fields', (req: Request, res: Response) => res.json(fields(req)));
+      await request(await listen(withAuth)).get('/services/whoami/fields').set('authorization', `token ${token}`).expect(200);
+      const other = await request(await listen(without)).get('/services/whoami/fields').set('authorization', `token ${token}`);
+      expect(other.body).toEqual({ user: null, sameCaller: false, caller: null, own: [] });
+    });
+
+    test('hubAuth() in a mounted sub-app: the parent app still sees the caller afterwards', async () => {
+      const sub = expressFactory();
+      sub.use(hubAuth(options({ oauth: false })));
+      const parent = expressFactory();
+      parent.use('/services/whoami', sub);
+      parent.get('/services/whoami/fields', (req: Request, res: Response) => res.json(fields(req)));
+      const seen = await request(await listen(parent)).get('/services/whoami/fields').set('authorization', `token ${token}`);
+      expect(seen.body).toMatchObject({ user: 'alice', caller: 'alice' });
+    });
+
+    test('can still be assigned by the app (the value becomes the request own), and the guard is not fooled by it', async () => {
+      const app = expressFactory();
+      app.use(hubAuth(options({ oauth: false })));
+      app.use((req: Request, _res: Response, next: NextFunction) => {
+        if (req.get('x-test-override')) req.hubUser = { ...alice, kind: 'user', name: 'mallory' } as unknown as HubUser;
+        next();
+      });
+      app.get('/services/whoami/fields', (req: Request, res: Response) => res.json({ ...fields(req), own: Object.keys(req).filter((k) => k === 'hubUser') }));
+      app.get('/services/whoami/guarded', hubAuthenticated(), (req: Request, res: Response) => res.json(fields(req)));
+      const server = await listen(app);
+      const overridden = await request(server).get('/services/whoami/fields').set('authorization', `token ${token}`).set('x-test-override', '1');
+      expect(overridden.body).toMatchObject({ user: 'mallory', caller: 'alice', own: ['hubUser'] });
+      // The guard decides on what hubAuth() found, not on the field.
+      const refused = await request(server).get('/services/whoami/guarded').set('x-test-override', '1');
+      expect(refused.status).toBe(401);
+    });
+  });
 });
 
 // Compile-time checks (run by the type-check step): the user type on the request, option types.
