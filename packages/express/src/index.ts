@@ -141,7 +141,7 @@ export function hubAuthenticated(options: HubAuthenticatedOptions = {}): Request
   return (req: Request, res: Response, next: NextFunction): void => {
     const carrier = carrierOf(req);
     if (!carrier) {
-      next(new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards'));
+      next(new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards (and res.locals must not be replaced in between: hubAuth() leaves what it found there)'));
       return;
     }
     const step = carrier.flow.guard(carrier.state, policy);

@@ -1,13 +1,13 @@
 /**
  * `req.hubUser` and `req.hubAuth` without adding properties to `req`.
  *
- * Express gives every request its app's prototype with `Object.setPrototypeOf`, and V8 adds own
- * properties to an object whose prototype was changed by a slow path: about 2 µs each on a real
- * socket (Node 20), three of them a third of hubauth's whole cost there. So `hubAuth()` leaves its
- * carrier on `res.locals` (a plain dictionary Express makes for each request, where `xsrfToken`
- * already lives), and the two fields are accessors on Express's root request prototype that read it,
- * as Express's own `req.query` is. Assigning either field still works: the value becomes an own
- * property of that request.
+ * Express gives every request its app's prototype with `Object.setPrototypeOf`, and V8 (Node 20 and
+ * 22, not 24) adds own properties to such an object by a slow path: about 2 µs each on a real socket,
+ * three of them a third of hubauth's whole cost there. So `hubAuth()` leaves its carrier on
+ * `res.locals` (a plain dictionary Express makes for each request, where `xsrfToken` already lives),
+ * and the two fields are accessors on Express's root request prototype that read it, as Express's own
+ * `req.query` is. Assigning either field still works: the value becomes an own property of that
+ * request.
  */
 import { IncomingMessage } from 'node:http';
 import { HubCaller, carried, type RequestCarrier } from '@hubauth/core/adapter';

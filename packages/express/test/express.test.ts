@@ -187,6 +187,22 @@ describe.each([
       const refused = await request(server).get('/services/whoami/guarded').set('x-test-override', '1');
       expect(refused.status).toBe(401);
     });
+
+    test('res.locals replaced after hubAuth(): the guard says so instead of letting anyone through', async () => {
+      const app = expressFactory();
+      app.use(hubAuth(options({ oauth: false })));
+      app.use((_req: Request, res: Response, next: NextFunction) => {
+        res.locals = {} as Response['locals'];
+        next();
+      });
+      app.get('/services/whoami/guarded', hubAuthenticated(), (_req: Request, res: Response) => res.send('ok'));
+      app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+        res.status(500).json({ message: err.message });
+      });
+      const res = await request(await listen(app)).get('/services/whoami/guarded').set('authorization', `token ${token}`);
+      expect(res.status).toBe(500);
+      expect((res.body as { message: string }).message).toMatch(/res\.locals must not be replaced/);
+    });
   });
 });
 
