@@ -9,11 +9,11 @@
  * @module @hubauth/express
  */
 import { ConfigError, type HubAuth, type HubUser } from '@hubauth/core';
-import { HubAuthFlow, NodeRequestView, freezeGuardOptions, appendSetCookie, carry, sendNode, type HubCaller, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
+import { HubAuthFlow, NodeRequestView, freezeGuardOptions, appendSetCookie, carried, carry, sendNode, type HubCaller, type HubAuthMiddlewareOptions, type HubAuthenticatedOptions, type NodeRequestHooks, type RequestAuthState } from '@hubauth/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { carrierOf, exposeRequestFields } from './request-fields';
+import { exposeRequestFields } from './request-fields';
 
 export * from '@hubauth/core';
 export { requireHubUser } from './require-hub-user';
@@ -139,7 +139,7 @@ export function hubAuth(options: HubAuthMiddlewareOptions = {}): HubAuthMiddlewa
 export function hubAuthenticated(options: HubAuthenticatedOptions = {}): RequestHandler {
   const policy = freezeGuardOptions(options);
   return (req: Request, res: Response, next: NextFunction): void => {
-    const carrier = carrierOf(req);
+    const carrier = carried(res.locals);
     if (!carrier) {
       next(new ConfigError('hubAuthenticated', 'app.use(hubAuth()) must run before hubAuthenticated() guards (and res.locals must not be replaced in between: hubAuth() leaves what it found there)'));
       return;

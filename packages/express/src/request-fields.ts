@@ -21,7 +21,7 @@ const callers = new WeakMap<RequestCarrier, HubCaller>();
 let lastChecked: object | null = null;
 
 /** The carrier `hubAuth()` left for this request, if any. */
-export const carrierOf = (req: Request): RequestCarrier | undefined => (req.res?.locals ? carried(req.res.locals) : undefined);
+const carrierOf = (req: Request): RequestCarrier | undefined => (req.res?.locals ? carried(req.res.locals) : undefined);
 
 function callerOf(req: Request): HubCaller | undefined {
   const carrier = carrierOf(req);
@@ -50,10 +50,9 @@ export function exposeRequestFields(req: Request): void {
   lastChecked = prototype;
   if (INSTALLED in req) return;
   let root: object | null = null;
-  for (let p = prototype; p && p !== IncomingMessage.prototype; p = Object.getPrototypeOf(p) as object | null) {
-    root = Object.getPrototypeOf(p) === null ? null : p;
-  }
-  Object.defineProperties(root ?? req, {
+  let p = prototype;
+  for (; p && p !== IncomingMessage.prototype; p = Object.getPrototypeOf(p) as object | null) root = p;
+  Object.defineProperties((p && root) ?? req, {
     [INSTALLED]: { value: true },
     hubUser: field('hubUser', (req) => carrierOf(req)?.state?.identity.user ?? undefined),
     hubAuth: field('hubAuth', callerOf),
