@@ -142,12 +142,11 @@ export async function measureInProcess({ frameworks, rounds = 72, requests = 250
       }
       if (hub.calls.user !== lookups) throw new Error(`${framework}: ${hub.calls.user - lookups} Hub lookups during the measured runs; the cache was not hit`);
       for (const app of apps.splice(0)) app.close();
-      log(`${framework}: ${modes.map((m) => `${m} ${median(perRound.map((r) => r[m])).toFixed(2)} µs`).join(', ')} (medians of ${rounds} pairs of ${requests} requests)`);
+      const medians = Object.fromEntries(modes.map((m) => [m, median(perRound.map((r) => r[m]))]));
+      log(`${framework}: ${modes.map((m) => `${m} ${medians[m].toFixed(2)} µs`).join(', ')} (medians of ${rounds} pairs of ${requests} requests)`);
       const differences = perRound.map((r) => r.guarded - r.bare);
       results[framework] = {
-        ...Object.fromEntries(modes.map((m) => [m, median(perRound.map((r) => r[m]))])),
-        bare: median(perRound.map((r) => r.bare)),
-        guarded: median(perRound.map((r) => r.guarded)),
+        ...medians,
         added: median(differences),
         // The middle half of the pairs' differences: how far one pair's figure can be trusted.
         addedSpread: [percentile(differences, 25), percentile(differences, 75)],
