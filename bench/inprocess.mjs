@@ -135,9 +135,9 @@ export async function measureInProcess({ frameworks, rounds = 72, requests = 250
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 ? [...modes].reverse() : modes;
         const r = {};
-        // Every bare process meets every guarded one in turn: a pair's difference is then not tied to
-        // one draw of each.
-        for (const mode of order) r[mode] = await run[mode][Math.floor(round / processes ** modes.indexOf(mode)) % processes](requests);
+        // Every process of the first mode (bare) meets every process of each other mode in turn: a
+        // pair's difference is then not tied to one draw of each.
+        for (const mode of order) r[mode] = await run[mode][(mode === modes[0] ? round : Math.floor(round / processes)) % processes](requests);
         perRound.push(r);
       }
       if (hub.calls.user !== lookups) throw new Error(`${framework}: ${hub.calls.user - lookups} Hub lookups during the measured runs; the cache was not hit`);
