@@ -26,8 +26,9 @@ const carrierOf = (req: Request): RequestCarrier | undefined => (req.res?.locals
 function callerOf(req: Request): HubCaller | undefined {
   const carrier = carrierOf(req);
   if (!carrier?.state?.identity.user) return undefined;
-  if (!callers.has(carrier)) callers.set(carrier, new HubCaller(carrier.flow.auth, carrier.state.identity));
-  return callers.get(carrier);
+  let caller = callers.get(carrier);
+  if (!caller) callers.set(carrier, (caller = new HubCaller(carrier.flow.auth, carrier.state.identity)));
+  return caller;
 }
 
 /** An accessor; assigning to it gives that request an own value instead. */
