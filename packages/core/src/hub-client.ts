@@ -249,9 +249,11 @@ export class HubClient {
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > MAX_REPLY_BYTES) {
+            // Settled before destroying: destroy() emits 'aborted' at once, which would otherwise
+            // report the cut as the Hub's doing ("closed the connection mid-reply").
+            finish(new HubUnavailableError(`The Hub's reply exceeded ${MAX_REPLY_BYTES} bytes`, { status: 502 }));
             res.destroy();
             req.destroy();
-            finish(new HubUnavailableError(`The Hub's reply exceeded ${MAX_REPLY_BYTES} bytes`, { status: 502 }));
             return;
           }
           chunks.push(chunk);

@@ -7,6 +7,7 @@ import { startFakeHub, type Fault, type FakeHub, type FakeUser } from '@hubauth/
 import type { HubAuthOptions } from '../src/config';
 import { ForbiddenError, HubApiError, HubUnavailableError, ServiceCredentialsError, UnauthenticatedError } from '../src/errors';
 import { HubAuth, SESSION_ID_COOKIE, type AccessPolicy, type Identity } from '../src/hub-auth';
+import { MAX_REPLY_BYTES } from '../src/hub-client';
 import type { HubRequest, HubUser } from '../src/types';
 import { PREFIX, RecordingLogger, Transcript, delay, navigation, rejection, request } from './support';
 
@@ -340,6 +341,14 @@ describe('a failing Hub: HubUnavailableError, never null', () => {
     hub.setFault(fault);
     const err = await failure(auth.userForToken('some-token-7'));
     expect(err.status).toBe(502);
+  });
+
+  it('a reply over 1 MB is cut off there, not read to its end', async () => {
+    const auth = makeAuth();
+    hub.setFault({ type: 'huge', bytes: 3 * 1024 * 1024 });
+    const err = await failure(auth.userForToken('some-token-7b'));
+    expect(err.status).toBe(502);
+    expect(err.message).toContain(`exceeded ${MAX_REPLY_BYTES} bytes`);
   });
 
   it('a connection reset → 502 or 503 with Retry-After', async () => {
