@@ -86,13 +86,16 @@ beforeAll(async () => {
   await relay.start();
 });
 
-afterEach(() => {
+afterEach(async () => {
   hub.setFault(null);
   hub.setLatency(0);
+  // A test that failed half-way leaves its clients open; closed here, its retry (or the next test)
+  // starts with no connection of someone else's at the relay.
+  for (const auth of instances.splice(0)) auth.close();
+  await settle(() => relay.openConnections === 0);
 });
 
 afterAll(async () => {
-  for (const auth of instances) auth.close();
   await relay.stop();
   await hub.close();
   rejections.stop();
@@ -111,7 +114,9 @@ describe('each Hub fault: 502/503 within the timeout, cached users served, nothi
     ['an HTML page with 200', { type: 'html' }, [502]],
     ['garbage JSON', { type: 'garbage-json' }, [502]],
     ['a truncated reply', { type: 'truncated' }, [502, 503]],
-    ['a huge reply (3 MB)', { type: 'huge', bytes: 3 * 1024 * 1024 }, [502]],
+    // The cap answers 502 once 1 MB has arrived; on a loaded machine the 300 ms timeout can come
+    // first, and 503 is then the right answer. hub-auth.test.ts asserts the cap itself.
+    ['a huge reply (3 MB)', { type: 'huge', bytes: 3 * 1024 * 1024 }, [502, 503]],
     ['a hang', { type: 'hang' }, [503]],
     ['a connection reset', { type: 'reset' }, [502, 503]],
     ['a redirect loop', { type: 'redirect-loop' }, [502]],
@@ -198,7 +203,7 @@ describe('each Hub fault: 502/503 within the timeout, cached users served, nothi
       [{ type: 'reset' }, [502, 503]],
       [{ type: 'status', status: 500 }, [502]],
       [{ type: 'html' }, [502]],
-      [{ type: 'huge', bytes: 2 * 1024 * 1024 }, [502]],
+      [{ type: 'huge', bytes: 2 * 1024 * 1024 }, [502, 503]],
     ] as const) {
       const start = oauth.beginLogin({ method: 'GET', url: PREFIX, headers: {} });
       const authorize = await fetch(new URL(String(start.headers.location), hub.url), { redirect: 'manual' });
