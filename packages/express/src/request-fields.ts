@@ -53,6 +53,8 @@ export function exposeRequestFields(req: Request): void {
   let root: object | null = null;
   let p = prototype;
   for (; p && p !== IncomingMessage.prototype; p = Object.getPrototypeOf(p) as object | null) root = p;
+  // p is null when the chain never reached IncomingMessage.prototype: then, as when req's own
+  // prototype is it (root null), the request itself gets the accessors.
   Object.defineProperties((p && root) ?? req, {
     [INSTALLED]: { value: true },
     hubUser: field('hubUser', (req) => carrierOf(req)?.state?.identity.user ?? undefined),
